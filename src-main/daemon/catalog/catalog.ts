@@ -1,0 +1,368 @@
+import { mkdirSync, renameSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
+import type { AudioProperties, TrackTags } from '../../../src-shared/track.js';
+import { MusicFsError } from '../../../src-shared/errors.js';
+import type { Logger } from '../base/logger.js';
+import { migrate } from './migrations.js';
+import { buildMatchExpression } from './search-query.js';
+
+/**
+ * The catalog: every track of every origin and its tags, in SQLite (WAL).
+ *
+ * Runs on the daemon's main thread: every method here is a short, indexed
+ * statement or one batched transaction, never a long scan, so FUSE ops queued
+ * behind it wait milliseconds at most. The catalog is rebuildable from the
+ * origins, so a corrupt file is moved aside and a fresh catalog started.
+ */
+
+export interface OriginRecord {
+  id: number;
+  name: string;
+  /** Absolute path for local origins; a URL for remote ones. */
+  root: string;
+  kind: string;
+}
+
+/** One audio file on one origin. `path` is relative to the origin root, '/'-separated. */
+export interface TrackRecord {
+  id: number;
+  originId: number;
+  path: string;
+  size: number;
+  mtimeMs: number;
+  fingerprint: string;
+  audio: AudioProperties;
+  tags: TrackTags;
+  scannedAt: number;
+}
+
+export type TrackUpsert = Omit<TrackRecord, 'id' | 'originId' | 'scannedAt'>;
+
+export interface ScanErrorRecord {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  reason: string;
+}
+
+/** What the scanner compares against to skip unchanged files. */
+export interface KnownFile {
+  size: number;
+  mtimeMs: number;
+  /** True when the last scan could not read it (a scan_errors row). */
+  broken: boolean;
+}
+
+export interface CatalogChanges {
+  upserts: readonly TrackUpsert[];
+  errors: readonly ScanErrorRecord[];
+  /** Exact paths that no longer exist. */
+  removed: readonly string[];
+}
+
+export interface AppliedChanges {
+  added: number;
+  updated: number;
+  removed: number;
+}
+
+interface TrackRow {
+  id: number;
+  origin_id: number;
+  path: string;
+  size: number;
+  mtime_ms: number;
+  fingerprint: string;
+  container: string | null;
+  codec: string | null;
+  duration_sec: number | null;
+  bitrate: number | null;
+  sample_rate: number | null;
+  channels: number | null;
+  artist: string | null;
+  album_artist: string | null;
+  album: string | null;
+  title: string | null;
+  track_no: number | null;
+  track_total: number | null;
+  disc_no: number | null;
+  disc_total: number | null;
+  year: number | null;
+  genre: string | null;
+  compilation: number;
+  scanned_at: number;
+}
+
+export class Catalog {
+  private readonly stmts: {
+    upsert: Statement;
+    trackIdByPath: Statement;
+    deleteTrack: Statement;
+    deleteError: Statement;
+    upsertError: Statement;
+  };
+
+  private constructor(
+    private readonly db: Database,
+    readonly file: string,
+  ) {
+    this.stmts = {
+      upsert: db.prepare(`
+        INSERT INTO tracks (origin_id, path, size, mtime_ms, fingerprint, container, codec, duration_sec,
+          bitrate, sample_rate, channels, artist, album_artist, album, title, track_no, track_total,
+          disc_no, disc_total, year, genre, compilation, scanned_at)
+        VALUES (@originId, @path, @size, @mtimeMs, @fingerprint, @container, @codec, @durationSec,
+          @bitrate, @sampleRate, @channels, @artist, @albumArtist, @album, @title, @track, @trackTotal,
+          @disc, @discTotal, @year, @genre, @compilation, @scannedAt)
+        ON CONFLICT (origin_id, path) DO UPDATE SET
+          size = excluded.size, mtime_ms = excluded.mtime_ms, fingerprint = excluded.fingerprint,
+          container = excluded.container, codec = excluded.codec, duration_sec = excluded.duration_sec,
+          bitrate = excluded.bitrate, sample_rate = excluded.sample_rate, channels = excluded.channels,
+          artist = excluded.artist, album_artist = excluded.album_artist, album = excluded.album,
+          title = excluded.title, track_no = excluded.track_no, track_total = excluded.track_total,
+          disc_no = excluded.disc_no, disc_total = excluded.disc_total, year = excluded.year,
+          genre = excluded.genre, compilation = excluded.compilation, scanned_at = excluded.scanned_at`),
+      trackIdByPath: db.prepare('SELECT id FROM tracks WHERE origin_id = ? AND path = ?').pluck(),
+      deleteTrack: db.prepare('DELETE FROM tracks WHERE origin_id = ? AND path = ?'),
+      deleteError: db.prepare('DELETE FROM scan_errors WHERE origin_id = ? AND path = ?'),
+      upsertError: db.prepare(`
+        INSERT INTO scan_errors (origin_id, path, size, mtime_ms, reason, seen_at) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (origin_id, path) DO UPDATE SET
+          size = excluded.size, mtime_ms = excluded.mtime_ms, reason = excluded.reason, seen_at = excluded.seen_at`),
+    };
+  }
+
+  /** Opens (creating, migrating, or — if corrupt — replacing) the catalog at `file`. */
+  static open(file: string, logger: Logger): Catalog {
+    try {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new MusicFsError('STATE_DIR_FAILED', `cannot create the data folder ${dirname(file)}: ${(err as Error).message}`, { path: dirname(file) }, { cause: err });
+    }
+    try {
+      return Catalog.openUnchecked(file);
+    } catch (err) {
+      if (!isCorruption(err) || !existsSync(file)) {
+        throw new MusicFsError('CATALOG_FAILED', `cannot open the catalog ${file}: ${(err as Error).message}`, { path: file }, { cause: err });
+      }
+      // The catalog only mirrors the origins: keep the broken file for
+      // inspection and start a fresh one; the next scan refills it.
+      const aside = `${file}.corrupt-${Date.now()}`;
+      logger.warn('catalog is corrupt; moving it aside and starting a fresh one (the scan will rebuild it)', { file, aside, reason: (err as Error).message });
+      for (const suffix of ['', '-wal', '-shm']) {
+        if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+      }
+      return Catalog.openUnchecked(file);
+    }
+  }
+
+  private static openUnchecked(file: string): Catalog {
+    const db = new DatabaseConstructor(file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+      return new Catalog(db, file);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    try {
+      this.db.pragma('optimize');
+    } catch {
+      // best effort
+    }
+    this.db.close();
+  }
+
+  // ---- origins ----
+
+  /** The origin with this root, created (with a unique name based on `name`) if new. */
+  ensureOrigin(name: string, root: string, kind: string): OriginRecord {
+    const existing = this.db.prepare('SELECT id, name, root, kind FROM origins WHERE root = ?').get(root) as OriginRecord | undefined;
+    if (existing) return existing;
+    const taken = new Set(this.db.prepare('SELECT name FROM origins').pluck().all() as string[]);
+    let unique = name;
+    for (let n = 2; taken.has(unique); n++) unique = `${name}-${n}`;
+    const info = this.db.prepare('INSERT INTO origins (name, root, kind, created_at) VALUES (?, ?, ?, ?)').run(unique, root, kind, Date.now());
+    return { id: Number(info.lastInsertRowid), name: unique, root, kind };
+  }
+
+  listOrigins(): OriginRecord[] {
+    return this.db.prepare('SELECT id, name, root, kind FROM origins ORDER BY id').all() as OriginRecord[];
+  }
+
+  // ---- scanning ----
+
+  /**
+   * Size and mtime of every file of the origin the catalog knows (tracks and
+   * broken files), optionally only at `under` (a file or folder) and below.
+   */
+  knownFiles(originId: number, under?: string): Map<string, KnownFile> {
+    const known = new Map<string, KnownFile>();
+    const [where, args] = underClause(originId, under);
+    const tracks = this.db.prepare(`SELECT path, size, mtime_ms FROM tracks WHERE ${where}`).raw().iterate(...args);
+    for (const [path, size, mtimeMs] of tracks as Iterable<[string, number, number]>) known.set(path, { size, mtimeMs, broken: false });
+    const errors = this.db.prepare(`SELECT path, size, mtime_ms FROM scan_errors WHERE ${where}`).raw().iterate(...args);
+    for (const [path, size, mtimeMs] of errors as Iterable<[string, number, number]>) known.set(path, { size, mtimeMs, broken: true });
+    return known;
+  }
+
+  /** Applies one batch of scan results in a single transaction. */
+  applyChanges(originId: number, changes: CatalogChanges): AppliedChanges {
+    const result: AppliedChanges = { added: 0, updated: 0, removed: 0 };
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const t of changes.upserts) {
+        const existed = this.stmts.trackIdByPath.get(originId, t.path) !== undefined;
+        this.stmts.upsert.run(toParams(originId, t, now));
+        this.stmts.deleteError.run(originId, t.path);
+        if (existed) result.updated++;
+        else result.added++;
+      }
+      for (const e of changes.errors) {
+        // A file that turned unreadable leaves the mount.
+        result.removed += this.stmts.deleteTrack.run(originId, e.path).changes;
+        this.stmts.upsertError.run(originId, e.path, e.size, e.mtimeMs, e.reason, now);
+      }
+      for (const path of changes.removed) {
+        result.removed += this.stmts.deleteTrack.run(originId, path).changes;
+        this.stmts.deleteError.run(originId, path);
+      }
+    })();
+    return result;
+  }
+
+  /** Removes every file at `path` or below it (a deleted or moved file or folder). */
+  removeUnder(originId: number, path: string): number {
+    const [where, args] = underClause(originId, path);
+    return this.db.transaction(() => {
+      const n = this.db.prepare(`DELETE FROM tracks WHERE ${where}`).run(...args).changes;
+      this.db.prepare(`DELETE FROM scan_errors WHERE ${where}`).run(...args);
+      return n;
+    })();
+  }
+
+  // ---- reading ----
+
+  /** Every track of the given origins (all when omitted), oldest first. */
+  listTracks(originIds?: readonly number[]): TrackRecord[] {
+    const rows =
+      originIds === undefined
+        ? (this.db.prepare('SELECT * FROM tracks ORDER BY id').all() as TrackRow[])
+        : originIds.length === 0
+          ? []
+          : (this.db.prepare(`SELECT * FROM tracks WHERE origin_id IN (${originIds.map(() => '?').join(',')}) ORDER BY id`).all(...originIds) as TrackRow[]);
+    return rows.map(fromRow);
+  }
+
+  countTracks(): number {
+    return this.db.prepare('SELECT count(*) FROM tracks').pluck().get() as number;
+  }
+
+  /** Files of the origin that could not be read, at `under` and below when given. */
+  scanErrors(originId: number, under?: string): ScanErrorRecord[] {
+    const [where, args] = underClause(originId, under);
+    return this.db
+      .prepare(`SELECT path, size, mtime_ms AS mtimeMs, reason FROM scan_errors WHERE ${where} ORDER BY path`)
+      .all(...args) as ScanErrorRecord[];
+  }
+
+  /** Full-text search over artist, album artist, album, title and genre; diacritic-insensitive. */
+  search(query: string, limit = 100): TrackRecord[] {
+    const match = buildMatchExpression(query);
+    if (match === undefined) return [];
+    const rows = this.db
+      .prepare('SELECT tracks.* FROM tracks_fts JOIN tracks ON tracks.id = tracks_fts.rowid WHERE tracks_fts MATCH ? ORDER BY rank LIMIT ?')
+      .all(match, limit) as TrackRow[];
+    return rows.map(fromRow);
+  }
+}
+
+/**
+ * WHERE clause for "this origin, at `under` or below": a range on the
+ * (origin_id, path) index. '0' is the character after '/', so [dir/, dir0)
+ * is exactly the paths that start with "dir/".
+ */
+function underClause(originId: number, under: string | undefined): [string, unknown[]] {
+  if (under === undefined || under === '') return ['origin_id = ?', [originId]];
+  return ['origin_id = ? AND (path = ? OR (path >= ? AND path < ?))', [originId, under, under + '/', under + '0']];
+}
+
+function isCorruption(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB';
+}
+
+function toParams(originId: number, t: TrackUpsert, now: number): Record<string, unknown> {
+  return {
+    originId,
+    path: t.path,
+    size: t.size,
+    mtimeMs: t.mtimeMs,
+    fingerprint: t.fingerprint,
+    container: t.audio.container ?? null,
+    codec: t.audio.codec ?? null,
+    durationSec: t.audio.durationSec ?? null,
+    bitrate: t.audio.bitrate === undefined ? null : Math.round(t.audio.bitrate),
+    sampleRate: t.audio.sampleRate ?? null,
+    channels: t.audio.channels ?? null,
+    artist: t.tags.artist ?? null,
+    albumArtist: t.tags.albumArtist ?? null,
+    album: t.tags.album ?? null,
+    title: t.tags.title ?? null,
+    track: t.tags.track ?? null,
+    trackTotal: t.tags.trackTotal ?? null,
+    disc: t.tags.disc ?? null,
+    discTotal: t.tags.discTotal ?? null,
+    year: t.tags.year ?? null,
+    genre: t.tags.genre ?? null,
+    compilation: t.tags.compilation ? 1 : 0,
+    scannedAt: now,
+  };
+}
+
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+function fromRow(r: TrackRow): TrackRecord {
+  const audio: AudioProperties = {};
+  if (r.container !== null) audio.container = r.container;
+  if (r.codec !== null) audio.codec = r.codec;
+  if (r.duration_sec !== null) audio.durationSec = r.duration_sec;
+  if (r.bitrate !== null) audio.bitrate = r.bitrate;
+  if (r.sample_rate !== null) audio.sampleRate = r.sample_rate;
+  if (r.channels !== null) audio.channels = r.channels;
+  const tags: TrackTags = { compilation: r.compilation === 1 };
+  const set = <K extends keyof TrackTags>(k: K, v: TrackTags[K] | null): void => {
+    const value = opt(v);
+    if (value !== undefined) tags[k] = value;
+  };
+  set('artist', r.artist);
+  set('albumArtist', r.album_artist);
+  set('album', r.album);
+  set('title', r.title);
+  set('track', r.track_no);
+  set('trackTotal', r.track_total);
+  set('disc', r.disc_no);
+  set('discTotal', r.disc_total);
+  set('year', r.year);
+  set('genre', r.genre);
+  return {
+    id: r.id,
+    originId: r.origin_id,
+    path: r.path,
+    size: r.size,
+    mtimeMs: r.mtime_ms,
+    fingerprint: r.fingerprint,
+    audio,
+    tags,
+    scannedAt: r.scanned_at,
+  };
+}

@@ -1,0 +1,73 @@
+import { open, stat } from 'node:fs/promises';
+import type { AsyncDisposable } from '../base/lifecycle.js';
+import type { Logger } from '../base/logger.js';
+import { LocalWatcher } from './local-watcher.js';
+import { joinAbs, walkLocalFolder } from './local-walker.js';
+import type { Origin, OriginFileHandle, WalkOptions, WalkResult } from './origin.js';
+
+/**
+ * A folder on this machine: a local disk, or an NFS/SMB share the system has
+ * already mounted. Reads go straight to the file by offset.
+ */
+export class LocalOrigin implements Origin {
+  readonly kind = 'local';
+  private watcher: LocalWatcher | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly root: string,
+    private readonly logger: Logger,
+    private readonly debounceMs = 200,
+  ) {}
+
+  walk(options: WalkOptions = {}): Promise<WalkResult> {
+    return walkLocalFolder(this.root, {
+      ...options,
+      onFolder: (dir) => this.watcher?.addFolder(dir),
+    });
+  }
+
+  async stat(path: string): Promise<{ size: number; mtimeMs: number; isDirectory: boolean } | undefined> {
+    try {
+      const st = await stat(joinAbs(this.root, path));
+      return { size: st.size, mtimeMs: st.mtimeMs, isDirectory: st.isDirectory() };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        this.watcher?.removeUnder(path);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  async open(path: string): Promise<OriginFileHandle> {
+    const handle = await open(joinAbs(this.root, path), 'r');
+    return {
+      read: async (buffer, offset, length, position) => (await handle.read(buffer, offset, length, position)).bytesRead,
+      close: () => handle.close(),
+    };
+  }
+
+  localPath(path: string): string {
+    return joinAbs(this.root, path);
+  }
+
+  watch(onChanges: (paths: string[]) => void): AsyncDisposable {
+    this.watcher?.dispose();
+    const watcher = new LocalWatcher(this.root, onChanges, this.logger.child(`watch:${this.name}`), this.debounceMs);
+    this.watcher = watcher;
+    return {
+      dispose: () => {
+        watcher.dispose();
+        if (this.watcher === watcher) this.watcher = undefined;
+      },
+    };
+  }
+
+  dispose(): void {
+    this.watcher?.dispose();
+    this.watcher = undefined;
+  }
+}

@@ -1,0 +1,149 @@
+import { opendir, stat } from 'node:fs/promises';
+import type { Dirent, Stats } from 'node:fs';
+import { isAudioFileName } from '../../../src-shared/audio-formats.js';
+import type { OriginFileEntry, WalkIssue, WalkResult } from './origin.js';
+
+/**
+ * Recursive walk of a local folder.
+ *
+ * - Symlinks are followed. Every real folder (dev:ino) is walked once, so a
+ *   loop (a link to an ancestor) ends at once and a folder reachable by two
+ *   links is listed under the first path seen; a loop is reported as skipped.
+ * - Hidden entries (leading '.') are skipped: .DS_Store, AppleDouble '._x',
+ *   .thumbnails, .git...
+ * - Only audio extensions are kept; everything is stat-ed with a bounded
+ *   number of calls in flight so a folder of 10,000 files goes quickly.
+ */
+
+const STAT_CONCURRENCY = 32;
+
+export interface LocalWalkOptions {
+  /** Start below this relative folder ('' = the root). */
+  under?: string;
+  signal?: AbortSignal;
+  /** Called for each folder just before it is listed (the watcher hooks in here). */
+  onFolder?: (dir: string) => void;
+}
+
+export async function walkLocalFolder(root: string, options: LocalWalkOptions = {}): Promise<WalkResult> {
+  const result: WalkResult = { files: [], skipped: [], errors: [], directories: [] };
+  const visited = new Set<string>();
+  const start = options.under ?? '';
+
+  let rootStat: Stats;
+  try {
+    rootStat = await stat(joinAbs(root, start));
+  } catch (err) {
+    result.errors.push({ path: start, reason: reasonOf(err) });
+    return result;
+  }
+  if (!rootStat.isDirectory()) {
+    result.errors.push({ path: start, reason: 'not a folder' });
+    return result;
+  }
+  visited.add(realKey(rootStat));
+  // Depth-first with an explicit stack: no recursion limit on deep trees.
+  const stack: string[] = [start];
+  while (stack.length > 0) {
+    options.signal?.throwIfAborted();
+    const dir = stack.pop()!;
+    result.directories.push(dir);
+    options.onFolder?.(dir);
+    await walkOneFolder(root, dir, visited, stack, result);
+  }
+  return result;
+}
+
+async function walkOneFolder(root: string, dir: string, visited: Set<string>, stack: string[], result: WalkResult): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = [];
+    const handle = await opendir(joinAbs(root, dir), { bufferSize: 256 });
+    for await (const entry of handle) entries.push(entry);
+  } catch (err) {
+    result.errors.push({ path: dir, reason: reasonOf(err) });
+    return;
+  }
+  const subdirs: string[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < entries.length) {
+      const entry = entries[next++]!;
+      const name = entry.name;
+      if (name.startsWith('.')) continue;
+      const rel = dir === '' ? name : `${dir}/${name}`;
+      const isLink = entry.isSymbolicLink();
+      if (entry.isDirectory() || isLink) {
+        // Directories (and links, which may point at one) need a stat to know
+        // their real identity; audio files through links need it for size.
+        let st: Stats;
+        try {
+          st = await stat(joinAbs(root, rel));
+        } catch (err) {
+          if (isLink) result.skipped.push({ path: rel, reason: `broken symlink (${reasonOf(err)})` });
+          else result.errors.push({ path: rel, reason: reasonOf(err) });
+          continue;
+        }
+        if (st.isDirectory()) {
+          const key = realKey(st);
+          if (visited.has(key)) {
+            if (isLink) result.skipped.push({ path: rel, reason: 'symlink to a folder already walked (loop or duplicate link)' });
+            continue;
+          }
+          visited.add(key);
+          subdirs.push(rel);
+        } else if (st.isFile() && isAudioFileName(name)) {
+          addFile(result, rel, st);
+        }
+        continue;
+      }
+      if (!entry.isFile() || !isAudioFileName(name)) continue;
+      try {
+        addFile(result, rel, await stat(joinAbs(root, rel)));
+      } catch (err) {
+        // Deleted between readdir and stat: simply gone.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') result.errors.push({ path: rel, reason: reasonOf(err) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, entries.length) }, worker));
+  // Reverse-sorted push: the stack pops folders in name order (stable catalog ids).
+  subdirs.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+  stack.push(...subdirs);
+}
+
+function addFile(result: WalkResult, path: string, st: Stats): void {
+  if (st.size === 0) {
+    result.skipped.push({ path, reason: 'empty file' });
+    return;
+  }
+  const entry: OriginFileEntry = { path, size: st.size, mtimeMs: st.mtimeMs };
+  result.files.push(entry);
+}
+
+function realKey(st: Stats): string {
+  return `${st.dev}:${st.ino}`;
+}
+
+export function joinAbs(root: string, rel: string): string {
+  return rel === '' ? root : `${root}/${rel}`;
+}
+
+export function reasonOf(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOENT':
+      return 'no such file or folder';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    case 'ENOTDIR':
+      return 'not a folder';
+    case 'EIO':
+      return 'I/O error';
+    default:
+      return e.message ?? String(err);
+  }
+}

@@ -1,0 +1,53 @@
+import type { WalkIssue } from '../origins/origin.js';
+
+/** What one scan did: the numbers users see in `musicfs` output and events. */
+export interface ScanReport {
+  origin: string;
+  /** 'full' walks the whole origin; 'changes' handles paths from the watcher. */
+  kind: 'full' | 'changes';
+  startedAt: number;
+  durationMs: number;
+  /** Audio files found. */
+  scanned: number;
+  added: number;
+  updated: number;
+  removed: number;
+  /** Found with the same size and mtime as before: not read again. */
+  unchanged: number;
+  /** Passed over on purpose (empty files, symlink loops), with why. */
+  skipped: WalkIssue[];
+  /** Could not be read (corrupt, truncated, not audio, permissions), with why. */
+  errors: WalkIssue[];
+  /** Set when the scan stopped early (shutdown) or the origin was unreachable. */
+  incomplete?: string;
+}
+
+export function emptyReport(origin: string, kind: ScanReport['kind']): ScanReport {
+  return {
+    origin,
+    kind,
+    startedAt: Date.now(),
+    durationMs: 0,
+    scanned: 0,
+    added: 0,
+    updated: 0,
+    removed: 0,
+    unchanged: 0,
+    skipped: [],
+    errors: [],
+  };
+}
+
+export function summariseReport(r: ScanReport): string {
+  const secs = (r.durationMs / 1000).toFixed(r.durationMs < 10_000 ? 2 : 1);
+  const parts = [
+    `${r.scanned} scanned`,
+    `${r.added} added`,
+    `${r.updated} updated`,
+    `${r.removed} removed`,
+    `${r.unchanged} unchanged`,
+    `${r.skipped.length} skipped`,
+    `${r.errors.length} errors`,
+  ];
+  return `${r.origin}: ${parts.join(', ')} in ${secs} s${r.incomplete ? ` (incomplete: ${r.incomplete})` : ''}`;
+}
