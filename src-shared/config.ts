@@ -102,7 +102,8 @@ export function lineOfKey(text: string, dottedKey: string): number | undefined {
   let current = '';
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
-    const header = /^\[\s*([^\]]+?)\s*\]$/.exec(line);
+    // A header may be followed by a comment: `[mount]  # timeouts`.
+    const header = /^\[\s*([^\]]+?)\s*\]\s*(?:#.*)?$/.exec(line);
     if (header) {
       current = header[1]!;
       continue;

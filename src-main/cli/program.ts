@@ -46,8 +46,12 @@ export function buildProgram(host: CliHost, io: CliIo, setExitCode: (code: numbe
   const program = new Command('musicfs')
     .description('Mount a scattered music collection as one read-only folder organised by its tags.')
     .version(version(), '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .configureOutput({
+      writeOut: io.out,
+      writeErr: io.err,
+      // One line, like every other musicfs error: "musicfs: <what> (<hint>)".
+      outputError: (text, write) => write(`musicfs: ${text.trim().replace(/^error: /, '')} (see musicfs --help)\n`),
+    })
     .exitOverride();
 
   program

@@ -76,8 +76,8 @@ export class Daemon extends Disposable {
     const logger = options.logger;
     const layout = compileLayout(options.config.layout);
     const origins = await Promise.all(options.origins.map(validateOrigin));
-    await checkFuseAvailable();
     const mountPoint = await prepareMountpoint(options.mountPoint, logger, { allowNonEmpty: options.allowNonEmpty ?? false });
+    await checkFuseAvailable();
     const daemon = new Daemon({ ...options, mountPoint }, layout, logger);
     try {
       await daemon.init(origins, options.statePaths ?? resolveStatePaths());
@@ -126,7 +126,7 @@ export class Daemon extends Disposable {
     const reader = new FileReader({ origin: (id) => this.origins.get(id) }, logger.child('reader'));
     this.register(toDisposable(() => reader.closeAll()));
     const vfs = new Vfs(() => this.tree, reader);
-    const fuse = new FuseMount(vfs, { mountPoint: this.mountPoint, opTimeoutMs: this.options.config.readTimeoutMs, attrTimeoutSec: this.options.config.attrTimeoutSec }, logger.child('fuse'));
+    const fuse = new FuseMount(vfs, { mountPoint: this.mountPoint, opTimeoutMs: this.options.config.readTimeoutMs, attrTimeoutSec: this.options.config.attrTimeoutSec, allowNonEmpty: this.options.allowNonEmpty ?? false }, logger.child('fuse'));
     await fuse.mount();
     this.fuse = fuse;
     this.register(toDisposable(async () => {

@@ -32,8 +32,13 @@ export class DisposableStore implements AsyncDisposable {
 
   add<T extends AsyncDisposable>(item: T): T {
     if (this.disposed) {
-      // Owner already gone: release at once instead of leaking.
-      void Promise.resolve(item.dispose()).catch(() => undefined);
+      // Owner already gone: release at once instead of leaking. A failure,
+      // thrown or rejected, has no owner to report to.
+      try {
+        void Promise.resolve(item.dispose()).catch(() => undefined);
+      } catch {
+        // see above
+      }
       return item;
     }
     this.items.push(item);

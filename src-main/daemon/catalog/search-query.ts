@@ -7,7 +7,8 @@
 export function buildMatchExpression(text: string): string | undefined {
   const words = text
     .normalize('NFC')
-    .split(/[\s\p{P}\p{S}]+/u)
+    // Control characters separate words too: FTS5 reads a NUL as the end of the query.
+    .split(/[\s\p{P}\p{S}\p{Cc}]+/u)
     .filter((w) => w.length > 0);
   if (words.length === 0) return undefined;
   return words.map((w) => `"${w.replaceAll('"', '""')}"*`).join(' ');

@@ -22,6 +22,8 @@ export interface FuseMountOptions {
   opTimeoutMs: number;
   /** Seconds the kernel may cache names and attributes. */
   attrTimeoutSec?: number;
+  /** Mount over a folder that has content (hidden while mounted). */
+  allowNonEmpty?: boolean;
   debug?: boolean;
 }
 
@@ -59,7 +61,7 @@ export class FuseMount implements AsyncDisposable {
     const instance = new Fuse(this.options.mountPoint, this.buildOps(), {
       // Extra libfuse options ride on fsname: fuse-native has no field for
       // ro/use_ino, and they are comma-joined into one -o string.
-      fsname: 'musicfs,ro,use_ino,readdir_ino',
+      fsname: `musicfs,ro,use_ino,readdir_ino${this.options.allowNonEmpty ? ',nonempty' : ''}`,
       subtype: 'musicfs',
       // The kernel drops a dead daemon's mount by itself (no stale mount after SIGKILL).
       autoUnmount: true,

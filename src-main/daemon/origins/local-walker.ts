@@ -8,7 +8,8 @@ import type { OriginFileEntry, WalkIssue, WalkResult } from './origin.js';
  *
  * - Symlinks are followed. Every real folder (dev:ino) is walked once, so a
  *   loop (a link to an ancestor) ends at once and a folder reachable by two
- *   links is listed under the first path seen; a loop is reported as skipped.
+ *   links is listed under the first path seen (in one folder: the real folder
+ *   before links, then name order); a loop is reported as skipped.
  * - Hidden entries (leading '.') are skipped: .DS_Store, AppleDouble '._x',
  *   .thumbnails, .git...
  * - Only audio extensions are kept; everything is stat-ed with a bounded
@@ -65,6 +66,7 @@ async function walkOneFolder(root: string, dir: string, visited: Set<string>, st
     return;
   }
   const subdirs: string[] = [];
+  const folders: { rel: string; key: string; isLink: boolean }[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < entries.length) {
@@ -85,13 +87,7 @@ async function walkOneFolder(root: string, dir: string, visited: Set<string>, st
           continue;
         }
         if (st.isDirectory()) {
-          const key = realKey(st);
-          if (visited.has(key)) {
-            if (isLink) result.skipped.push({ path: rel, reason: 'symlink to a folder already walked (loop or duplicate link)' });
-            continue;
-          }
-          visited.add(key);
-          subdirs.push(rel);
+          folders.push({ rel, key: realKey(st), isLink });
         } else if (st.isFile() && isAudioFileName(name)) {
           addFile(result, rel, st);
         }
@@ -107,6 +103,17 @@ async function walkOneFolder(root: string, dir: string, visited: Set<string>, st
     }
   };
   await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, entries.length) }, worker));
+  // The stats above finish in any order; which path a folder is listed under
+  // must not depend on it. Real folders first, then links, each in name order.
+  folders.sort((a, b) => Number(a.isLink) - Number(b.isLink) || (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  for (const { rel, key, isLink } of folders) {
+    if (visited.has(key)) {
+      if (isLink) result.skipped.push({ path: rel, reason: 'symlink to a folder already walked (loop or duplicate link)' });
+      continue;
+    }
+    visited.add(key);
+    subdirs.push(rel);
+  }
   // Reverse-sorted push: the stack pops folders in name order (stable catalog ids).
   subdirs.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
   stack.push(...subdirs);

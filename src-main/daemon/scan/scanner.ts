@@ -220,10 +220,16 @@ function removedPaths(known: Map<string, KnownFile>, found: readonly OriginFileE
 /** Drops paths that lie below another path of the list (the folder covers them). */
 export function outermostPaths(paths: readonly string[]): string[] {
   const sorted = [...new Set(paths)].sort();
+  if (sorted[0] === '') return [''];
+  // An ancestor sorts before its descendants, but not always right before them
+  // ("A", "A-B", "A/c"): check every ancestor, not only the last path kept.
+  const kept = new Set<string>();
   const out: string[] = [];
   for (const p of sorted) {
-    const last = out[out.length - 1];
-    if (last !== undefined && (last === '' || p.startsWith(last + '/'))) continue;
+    let covered = false;
+    for (let i = p.indexOf('/'); i >= 0 && !covered; i = p.indexOf('/', i + 1)) covered = kept.has(p.slice(0, i));
+    if (covered) continue;
+    kept.add(p);
     out.push(p);
   }
   return out;

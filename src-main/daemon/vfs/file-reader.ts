@@ -64,8 +64,8 @@ export class FileReader {
         if (err instanceof VfsError) throw err;
         this.logger.warn('read failed; trying the next replica', { path: file.path, position: position + filled, reason: (err as Error).message });
         await this.closeHandle(file);
-        file.replica++;
-        if (file.replica >= file.node.replicas.length) {
+        // `file.replica` stays the one that failed: the next loop opens from the one after it.
+        if (file.replica + 1 >= file.node.replicas.length) {
           throw new VfsError('IO', `every origin failed reading ${file.path}`, file.path, { cause: err });
         }
         continue;
