@@ -9,17 +9,17 @@ import { Emitter } from './base/event.js';
 import { Disposable, toDisposable } from './base/lifecycle.js';
 import type { Logger } from './base/logger.js';
 import { resolveStatePaths, type StatePaths } from './base/xdg.js';
-import { Catalog } from './catalog/catalog.js';
+import { Catalog, type TrackRecord } from './catalog/catalog.js';
 import type { DaemonEvent } from './events.js';
 import { FuseMount } from './fuse/fuse-mount.js';
 import { checkFuseAvailable, prepareMountpoint } from './fuse/mountpoint.js';
 import { LocalOrigin } from './origins/local-origin.js';
 import type { Origin } from './origins/origin.js';
-import { Scanner } from './scan/scanner.js';
+import { Scanner, type CatalogDelta } from './scan/scanner.js';
 import type { ScanReport } from './scan/scan-report.js';
 import { TagReaderPool } from './scan/tag-reader-pool.js';
 import { FileReader } from './vfs/file-reader.js';
-import { LibraryTree } from './vfs/library-tree.js';
+import { LibraryTree, TreeBuilder } from './vfs/library-tree.js';
 import { Vfs } from './vfs/vfs.js';
 
 /**
@@ -43,8 +43,13 @@ export interface DaemonOptions {
   logger: Logger;
 }
 
-/** Minimum time between two rebuilds of the tree while a scan streams in. */
+/**
+ * Minimum time between two rebuilds of the tree while a scan streams in; at
+ * least this many times the last build's duration, so rebuilds never take
+ * more than a small share of the main thread (where FUSE ops run).
+ */
 const TREE_REBUILD_INTERVAL_MS = 300;
+const TREE_REBUILD_DUTY_FACTOR = 5;
 const DRAIN_TIMEOUT_MS = 5000;
 const SCAN_STOP_TIMEOUT_MS = 3000;
 
@@ -53,8 +58,13 @@ export class Daemon extends Disposable {
   readonly onEvent = this.events.event;
 
   private tree = LibraryTree.empty();
+  /** Every track of the active origins, by id: the tree is built from here, not from SQLite. */
+  private readonly tracks = new Map<number, TrackRecord>();
+  private treeBuilder!: TreeBuilder;
+  private tracksChanged = true;
   private rebuildTimer: NodeJS.Timeout | undefined;
   private lastRebuild = 0;
+  private lastRebuildMs = 0;
   private readonly scanAbort = new AbortController();
   private readonly origins = new Map<number, Origin>();
   private readonly originOrder: number[] = [];
@@ -117,11 +127,13 @@ export class Daemon extends Disposable {
 
     const pool = this.register(new TagReaderPool(logger.child('tags'), this.options.config.scanWorkers > 0 ? { workers: this.options.config.scanWorkers } : {}));
     this.scanner = new Scanner(this.catalog, pool, logger.child('scan'));
-    this.register(this.scanner.onDidChange(() => this.scheduleRebuild()));
+    this.register(this.scanner.onDidChange((delta) => this.applyDelta(delta)));
     this.register(this.scanner.onDidProgress((p) => this.events.fire({ type: 'scan_progress', origin: p.origin, done: p.done, total: p.total })));
     this.register(toDisposable(() => this.scanAbort.abort(new Error('shutting down'))));
 
     // Usable at once from what the catalog already knows.
+    for (const t of this.catalog.listTracks(this.originOrder)) this.tracks.set(t.id, t);
+    this.treeBuilder = new TreeBuilder(this.layout, this.originOrder);
     this.rebuildTree();
     const reader = new FileReader({ origin: (id) => this.origins.get(id) }, logger.child('reader'));
     this.register(toDisposable(() => reader.closeAll()));
@@ -170,9 +182,17 @@ export class Daemon extends Disposable {
     this.events.fire({ type: 'scan_completed', report });
   }
 
+  private applyDelta(delta: CatalogDelta): void {
+    for (const id of delta.removedIds) this.tracks.delete(id);
+    for (const t of delta.upserted) this.tracks.set(t.id, t);
+    this.tracksChanged = true;
+    this.scheduleRebuild();
+  }
+
   private scheduleRebuild(): void {
     if (this.rebuildTimer) return;
-    const wait = Math.max(0, this.lastRebuild + TREE_REBUILD_INTERVAL_MS - Date.now());
+    const interval = Math.max(TREE_REBUILD_INTERVAL_MS, TREE_REBUILD_DUTY_FACTOR * this.lastRebuildMs);
+    const wait = Math.max(0, this.lastRebuild + interval - Date.now());
     this.rebuildTimer = setTimeout(() => {
       this.rebuildTimer = undefined;
       this.rebuildTree();
@@ -180,18 +200,20 @@ export class Daemon extends Disposable {
     this.rebuildTimer.unref();
   }
 
+  /** Swaps in a tree built from the current tracks, if they changed since the last build. */
   private rebuildTree(): void {
     if (this.isDisposed) return;
     if (this.rebuildTimer) {
       clearTimeout(this.rebuildTimer);
       this.rebuildTimer = undefined;
     }
-    const before = this.tree;
-    this.tree = LibraryTree.build({ tracks: this.catalog.listTracks(this.originOrder), originOrder: this.originOrder, layout: this.layout });
+    if (!this.tracksChanged) return;
+    this.tracksChanged = false;
+    const started = performance.now();
+    this.tree = this.treeBuilder.build(this.tracks.values());
     this.lastRebuild = Date.now();
-    if (before.fileCount !== this.tree.fileCount || before.dirCount !== this.tree.dirCount || before.totalBytes !== this.tree.totalBytes) {
-      this.events.fire({ type: 'library_changed', tracks: this.tree.fileCount, folders: this.tree.dirCount });
-    }
+    this.lastRebuildMs = performance.now() - started;
+    this.events.fire({ type: 'library_changed', tracks: this.tree.fileCount, folders: this.tree.dirCount });
   }
 
   override async dispose(): Promise<void> {

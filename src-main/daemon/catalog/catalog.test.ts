@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import { isMusicFsError } from '../../../src-shared/errors.js';
 import { silentLogger, type Logger } from '../base/logger.js';
-import { Catalog, type TrackUpsert } from './catalog.js';
+import { Catalog, type AppliedChanges, type TrackUpsert } from './catalog.js';
 import { SCHEMA_VERSION } from './migrations.js';
+
+const counts = (a: AppliedChanges): Pick<AppliedChanges, 'added' | 'updated' | 'removed'> => ({ added: a.added, updated: a.updated, removed: a.removed });
 
 let root: string;
 let dbCount = 0;
@@ -119,7 +121,7 @@ describe('Catalog.open', () => {
     const c = openCatalog(file, logger);
     assert.equal(c.countTracks(), 0);
     const origin = c.ensureOrigin('music', '/m', 'local');
-    assert.deepEqual(c.applyChanges(origin.id, { upserts: [upsert('x.flac')], errors: [], removed: [] }), { added: 1, updated: 0, removed: 0 });
+    assert.deepEqual(counts(c.applyChanges(origin.id, { upserts: [upsert('x.flac')], errors: [], removed: [] })), { added: 1, updated: 0, removed: 0 });
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /corrupt/);
 
@@ -173,11 +175,11 @@ describe('Catalog.applyChanges', () => {
   test('counts added, updated and removed', () => {
     const c = openCatalog();
     const o = c.ensureOrigin('m', '/m', 'local');
-    assert.deepEqual(c.applyChanges(o.id, { upserts: [upsert('a.flac'), upsert('b.flac'), upsert('c.flac')], errors: [], removed: [] }), { added: 3, updated: 0, removed: 0 });
-    assert.deepEqual(
-      c.applyChanges(o.id, { upserts: [upsert('a.flac', { size: 2000 }), upsert('d.flac')], errors: [], removed: ['b.flac', 'never-known.flac'] }),
-      { added: 1, updated: 1, removed: 1 },
-    );
+    assert.deepEqual(counts(c.applyChanges(o.id, { upserts: [upsert('a.flac'), upsert('b.flac'), upsert('c.flac')], errors: [], removed: [] })), { added: 3, updated: 0, removed: 0 });
+    const applied = c.applyChanges(o.id, { upserts: [upsert('a.flac', { size: 2000 }), upsert('d.flac')], errors: [], removed: ['b.flac', 'never-known.flac'] });
+    assert.deepEqual(counts(applied), { added: 1, updated: 1, removed: 1 });
+    assert.deepEqual(applied.upserted.map((t) => [t.path, t.size, t.originId]), [['a.flac', 2000, o.id], ['d.flac', 1000, o.id]]);
+    assert.equal(applied.removedIds.length, 1);
     assert.deepEqual(
       c.listTracks().map((t) => [t.path, t.size]),
       [
@@ -186,7 +188,7 @@ describe('Catalog.applyChanges', () => {
         ['d.flac', 1000],
       ],
     );
-    assert.deepEqual(c.applyChanges(o.id, { upserts: [], errors: [], removed: [] }), { added: 0, updated: 0, removed: 0 });
+    assert.deepEqual(counts(c.applyChanges(o.id, { upserts: [], errors: [], removed: [] })), { added: 0, updated: 0, removed: 0 });
   });
 
   test('an update keeps the track id', () => {
@@ -219,7 +221,7 @@ describe('Catalog.applyChanges', () => {
     c.applyChanges(o.id, { upserts: [upsert('a.flac'), upsert('b.flac')], errors: [], removed: [] });
 
     const applied = c.applyChanges(o.id, { upserts: [], errors: [{ path: 'a.flac', size: 10, mtimeMs: 5, reason: 'not audio' }], removed: [] });
-    assert.deepEqual(applied, { added: 0, updated: 0, removed: 1 });
+    assert.deepEqual(counts(applied), { added: 0, updated: 0, removed: 1 });
     assert.deepEqual(
       c.listTracks().map((t) => t.path),
       ['b.flac'],
@@ -235,7 +237,7 @@ describe('Catalog.applyChanges', () => {
     assert.equal(c.applyChanges(o.id, { upserts: [], errors: [{ path: 'new.mp3', size: 1, mtimeMs: 1, reason: 'x' }], removed: [] }).removed, 0);
 
     const fixed = c.applyChanges(o.id, { upserts: [upsert('a.flac', { size: 12 })], errors: [], removed: [] });
-    assert.deepEqual(fixed, { added: 1, updated: 0, removed: 0 });
+    assert.deepEqual(counts(fixed), { added: 1, updated: 0, removed: 0 });
     assert.deepEqual(
       c.scanErrors(o.id).map((e) => e.path),
       ['new.mp3'],
@@ -306,15 +308,15 @@ describe('Catalog.knownFiles and removeUnder', () => {
   });
 
   test('removeUnder removes a folder and below, nothing beside it, nothing on another origin', () => {
-    assert.equal(c.removeUnder(origin, 'Rock'), 3);
+    assert.equal(c.removeUnder(origin, 'Rock').length, 3);
     assert.deepEqual(c.listTracks([origin]).map((t) => t.path).sort(), ['Pop/f.flac', 'Rock-n-Roll/d.flac', 'Rock.flac', 'Rock0/e.flac', 'Rockabilly/c.flac']);
     assert.deepEqual(
       c.scanErrors(origin).map((e) => e.path),
       ['Rockabilly/broken.mp3'],
     );
     assert.equal(c.listTracks([other]).length, 1);
-    assert.equal(c.removeUnder(origin, 'Rock'), 0, 'nothing left there');
-    assert.equal(c.removeUnder(origin, 'Pop/f.flac'), 1, 'a single file');
+    assert.equal(c.removeUnder(origin, 'Rock').length, 0, 'nothing left there');
+    assert.equal(c.removeUnder(origin, 'Pop/f.flac').length, 1, 'a single file');
   });
 
   test("removeUnder '' empties the origin only", () => {

@@ -65,6 +65,10 @@ export interface AppliedChanges {
   added: number;
   updated: number;
   removed: number;
+  /** The tracks as now stored (added or updated), with their ids. */
+  upserted: TrackRecord[];
+  /** Ids of the tracks that left the catalog. */
+  removedIds: number[];
 }
 
 interface TrackRow {
@@ -94,6 +98,12 @@ interface TrackRow {
   scanned_at: number;
 }
 
+const TRACK_COLUMNS = [
+  'id', 'origin_id', 'path', 'size', 'mtime_ms', 'fingerprint', 'container', 'codec', 'duration_sec', 'bitrate',
+  'sample_rate', 'channels', 'artist', 'album_artist', 'album', 'title', 'track_no', 'track_total', 'disc_no',
+  'disc_total', 'year', 'genre', 'compilation', 'scanned_at',
+] as const satisfies readonly (keyof TrackRow)[];
+
 export class Catalog {
   private readonly stmts: {
     upsert: Statement;
@@ -122,9 +132,10 @@ export class Catalog {
           artist = excluded.artist, album_artist = excluded.album_artist, album = excluded.album,
           title = excluded.title, track_no = excluded.track_no, track_total = excluded.track_total,
           disc_no = excluded.disc_no, disc_total = excluded.disc_total, year = excluded.year,
-          genre = excluded.genre, compilation = excluded.compilation, scanned_at = excluded.scanned_at`),
+          genre = excluded.genre, compilation = excluded.compilation, scanned_at = excluded.scanned_at
+        RETURNING id`),
       trackIdByPath: db.prepare('SELECT id FROM tracks WHERE origin_id = ? AND path = ?').pluck(),
-      deleteTrack: db.prepare('DELETE FROM tracks WHERE origin_id = ? AND path = ?'),
+      deleteTrack: db.prepare('DELETE FROM tracks WHERE origin_id = ? AND path = ? RETURNING id').pluck(),
       deleteError: db.prepare('DELETE FROM scan_errors WHERE origin_id = ? AND path = ?'),
       upsertError: db.prepare(`
         INSERT INTO scan_errors (origin_id, path, size, mtime_ms, reason, seen_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -217,36 +228,43 @@ export class Catalog {
 
   /** Applies one batch of scan results in a single transaction. */
   applyChanges(originId: number, changes: CatalogChanges): AppliedChanges {
-    const result: AppliedChanges = { added: 0, updated: 0, removed: 0 };
+    const result: AppliedChanges = { added: 0, updated: 0, removed: 0, upserted: [], removedIds: [] };
     const now = Date.now();
+    const remove = (path: string): void => {
+      const id = this.stmts.deleteTrack.get(originId, path) as number | undefined;
+      if (id === undefined) return;
+      result.removed++;
+      result.removedIds.push(id);
+    };
     this.db.transaction(() => {
       for (const t of changes.upserts) {
         const existed = this.stmts.trackIdByPath.get(originId, t.path) !== undefined;
-        this.stmts.upsert.run(toParams(originId, t, now));
+        const { id } = this.stmts.upsert.get(toParams(originId, t, now)) as { id: number };
         this.stmts.deleteError.run(originId, t.path);
         if (existed) result.updated++;
         else result.added++;
+        result.upserted.push({ ...t, id, originId, scannedAt: now });
       }
       for (const e of changes.errors) {
         // A file that turned unreadable leaves the mount.
-        result.removed += this.stmts.deleteTrack.run(originId, e.path).changes;
+        remove(e.path);
         this.stmts.upsertError.run(originId, e.path, e.size, e.mtimeMs, e.reason, now);
       }
       for (const path of changes.removed) {
-        result.removed += this.stmts.deleteTrack.run(originId, path).changes;
+        remove(path);
         this.stmts.deleteError.run(originId, path);
       }
     })();
     return result;
   }
 
-  /** Removes every file at `path` or below it (a deleted or moved file or folder). */
-  removeUnder(originId: number, path: string): number {
+  /** Removes every file at `path` or below it (a deleted or moved file or folder); returns the removed track ids. */
+  removeUnder(originId: number, path: string): number[] {
     const [where, args] = underClause(originId, path);
     return this.db.transaction(() => {
-      const n = this.db.prepare(`DELETE FROM tracks WHERE ${where}`).run(...args).changes;
+      const ids = this.db.prepare(`DELETE FROM tracks WHERE ${where} RETURNING id`).pluck().all(...args) as number[];
       this.db.prepare(`DELETE FROM scan_errors WHERE ${where}`).run(...args);
-      return n;
+      return ids;
     })();
   }
 
@@ -254,13 +272,16 @@ export class Catalog {
 
   /** Every track of the given origins (all when omitted), oldest first. */
   listTracks(originIds?: readonly number[]): TrackRecord[] {
-    const rows =
-      originIds === undefined
-        ? (this.db.prepare('SELECT * FROM tracks ORDER BY id').all() as TrackRow[])
-        : originIds.length === 0
-          ? []
-          : (this.db.prepare(`SELECT * FROM tracks WHERE origin_id IN (${originIds.map(() => '?').join(',')}) ORDER BY id`).all(...originIds) as TrackRow[]);
-    return rows.map(fromRow);
+    // One pass over the table in rowid order, filtered here: faster than an
+    // index lookup that then needs a sort (this runs at every start).
+    const wanted = originIds === undefined ? undefined : new Set(originIds);
+    if (wanted?.size === 0) return [];
+    const rows = this.db.prepare(`SELECT ${TRACK_COLUMNS.join(', ')} FROM tracks ORDER BY id`).raw().all() as unknown[][];
+    const out: TrackRecord[] = [];
+    for (const row of rows) {
+      if (wanted === undefined || wanted.has(row[1] as number)) out.push(fromRow(rowFromRaw(row)));
+    }
+    return out;
   }
 
   countTracks(): number {
@@ -330,6 +351,16 @@ function toParams(originId: number, t: TrackUpsert, now: number): Record<string,
 }
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+/** A raw row of TRACK_COLUMNS as a TrackRow (positional: no per-row key lookups). */
+function rowFromRaw(v: unknown[]): TrackRow {
+  return {
+    id: v[0], origin_id: v[1], path: v[2], size: v[3], mtime_ms: v[4], fingerprint: v[5], container: v[6], codec: v[7],
+    duration_sec: v[8], bitrate: v[9], sample_rate: v[10], channels: v[11], artist: v[12], album_artist: v[13], album: v[14],
+    title: v[15], track_no: v[16], track_total: v[17], disc_no: v[18], disc_total: v[19], year: v[20], genre: v[21],
+    compilation: v[22], scanned_at: v[23],
+  } as TrackRow;
+}
 
 function fromRow(r: TrackRow): TrackRecord {
   const audio: AudioProperties = {};

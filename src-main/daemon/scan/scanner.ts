@@ -1,7 +1,7 @@
 import { isAudioFileName } from '../../../src-shared/audio-formats.js';
 import { Emitter } from '../base/event.js';
 import type { Logger } from '../base/logger.js';
-import type { Catalog, KnownFile, ScanErrorRecord, TrackUpsert } from '../catalog/catalog.js';
+import type { Catalog, KnownFile, ScanErrorRecord, TrackRecord, TrackUpsert } from '../catalog/catalog.js';
 import type { Origin, OriginFileEntry, WalkIssue } from '../origins/origin.js';
 import { emptyReport, type ScanReport } from './scan-report.js';
 import type { TagReaderPool } from './tag-reader-pool.js';
@@ -21,6 +21,13 @@ import type { TagReaderPool } from './tag-reader-pool.js';
 const BATCH_FILES = 256;
 const BATCH_MAX_WAIT_MS = 500;
 
+/** What one catalog write changed: the tracks as now stored, and the ids that left. */
+export interface CatalogDelta {
+  originId: number;
+  upserted: readonly TrackRecord[];
+  removedIds: readonly number[];
+}
+
 export interface ScanProgress {
   origin: string;
   /** Files to read (changed or new) and how many are done. */
@@ -30,7 +37,7 @@ export interface ScanProgress {
 
 export class Scanner {
   private readonly queues = new Map<number, Promise<unknown>>();
-  private readonly didChange = new Emitter<{ originId: number }>();
+  private readonly didChange = new Emitter<CatalogDelta>();
   private readonly didProgress = new Emitter<ScanProgress>();
   /** Fires after each batch that changed the catalog. */
   readonly onDidChange = this.didChange.event;
@@ -66,6 +73,8 @@ export class Scanner {
   private async runFullScan(origin: Origin, signal?: AbortSignal): Promise<ScanReport> {
     const report = emptyReport(origin.name, 'full');
     const known = this.catalog.knownFiles(origin.id);
+    // A first scan will read every file: load the parsers while the walk runs.
+    if (known.size === 0) this.pool.warmUp();
     const walk = await origin.walk({ signal });
     report.skipped.push(...walk.skipped);
     const rootError = walk.errors.find((e) => e.path === '');
@@ -96,10 +105,10 @@ export class Scanner {
         continue;
       }
       if (st === undefined) {
-        const n = this.catalog.removeUnder(origin.id, path);
-        if (n > 0) {
-          report.removed += n;
-          this.didChange.fire({ originId: origin.id });
+        const removedIds = this.catalog.removeUnder(origin.id, path);
+        if (removedIds.length > 0) {
+          report.removed += removedIds.length;
+          this.didChange.fire({ originId: origin.id, upserted: [], removedIds });
         }
         continue;
       }
@@ -161,7 +170,9 @@ export class Scanner {
       vanished = [];
       removed = [];
       lastFlush = Date.now();
-      this.didChange.fire({ originId: origin.id });
+      if (applied.upserted.length + applied.removedIds.length > 0) {
+        this.didChange.fire({ originId: origin.id, upserted: applied.upserted, removedIds: applied.removedIds });
+      }
     };
 
     const localPath = origin.localPath?.bind(origin);

@@ -2,20 +2,22 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AsyncDisposable } from '../base/lifecycle.js';
 import type { Logger } from '../base/logger.js';
-import type { TagTaskRequest, TagTaskResponse } from './worker-protocol.js';
+import type { TagBatchRequest, TagBatchResponse, TagTaskRequest, TagTaskResponse } from './worker-protocol.js';
 
 /**
  * A pool of worker threads reading tags (music-metadata) and fingerprints, so
  * parsing uses every core and never stalls the main thread, where FUSE ops run.
  *
- * Each worker takes a few files at once (I/O overlaps parsing). A file that
- * hangs a worker past `taskTimeoutMs` or crashes it fails on its own: the
- * worker is replaced and the other files it held are retried once elsewhere.
+ * Files go to workers in batches (up to BATCH_MAX_FILES), and each worker
+ * holds up to BATCHES_PER_WORKER batches so it never waits for the next one.
+ * A file that hangs a worker past `taskTimeoutMs` or crashes it fails on its
+ * own: the worker is replaced and every file it held is retried once, alone
+ * in a fresh worker, so only the culprit fails.
+ * Idle workers exit after IDLE_EXIT_MS and are started again on demand.
  */
 
 export interface TagReaderPoolOptions {
   workers?: number;
-  tasksPerWorker?: number;
   taskTimeoutMs?: number;
 }
 
@@ -29,18 +31,25 @@ interface Task {
   timer?: NodeJS.Timeout;
 }
 
-const stopped = (id: number): Outcome => ({ id, ok: false, reason: 'scanner stopped', vanished: false });
-
 interface Slot {
   worker: Worker;
   inFlight: Map<number, Task>;
+  batches: number;
+  idleTimer?: NodeJS.Timeout;
 }
 
+const BATCH_MAX_FILES = 64;
+const BATCHES_PER_WORKER = 2;
+/** A worker with nothing to do for this long exits (a scan's parser heap is large). */
+const IDLE_EXIT_MS = 10_000;
+/** Parsing allocates many short-lived buffers; the default young generation makes the scavenger a third of the work. */
+const YOUNG_GENERATION_MB = 96;
 const WORKER_URL = new URL('./tag-worker.js', import.meta.url);
+
+const stopped = (id: number): Outcome => ({ id, ok: false, reason: 'scanner stopped', vanished: false });
 
 export class TagReaderPool implements AsyncDisposable {
   private readonly size: number;
-  private readonly tasksPerWorker: number;
   private readonly taskTimeoutMs: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
@@ -52,8 +61,15 @@ export class TagReaderPool implements AsyncDisposable {
     options: TagReaderPoolOptions = {},
   ) {
     this.size = Math.max(1, options.workers ?? availableParallelism());
-    this.tasksPerWorker = Math.max(1, options.tasksPerWorker ?? 4);
     this.taskTimeoutMs = options.taskTimeoutMs ?? 30_000;
+  }
+
+  /**
+   * Starts the workers now (loading the parser takes a few hundred ms), so
+   * they are ready when a walk hands over its first files.
+   */
+  warmUp(): void {
+    while (!this.disposed && this.slots.length < this.size) this.armIdleExit(this.spawn());
   }
 
   /** Reads one file; never rejects: failures come back as `{ ok: false, reason }`. */
@@ -61,47 +77,63 @@ export class TagReaderPool implements AsyncDisposable {
     if (this.disposed || signal?.aborted) return Promise.resolve(stopped(0));
     return new Promise((resolve) => {
       this.queue.push({ request: { id: this.nextId++, absPath }, resolve, retried: false, signal });
-      this.pump();
+      // Let a burst of read() calls queue up before cutting batches.
+      if (this.queue.length === 1) queueMicrotask(() => this.pump());
     });
   }
 
   private pump(): void {
     while (this.queue.length > 0 && !this.disposed) {
-      const slot = this.freeSlot();
+      // A file retried after a timeout or crash runs alone in an idle worker,
+      // so if it fails again it is surely the culprit.
+      const isolate = this.queue[0]!.retried;
+      const slot = this.freeSlot(isolate);
       if (!slot) return;
-      const task = this.queue.shift()!;
-      // A stopped scan's queued files are handed back unread.
-      if (task.signal?.aborted) {
-        task.resolve(stopped(task.request.id));
-        continue;
+      const size = isolate ? 1 : Math.min(BATCH_MAX_FILES, Math.max(1, Math.ceil(this.queue.length / (this.size * BATCHES_PER_WORKER))));
+      const tasks: Task[] = [];
+      while (tasks.length < size && this.queue.length > 0 && this.queue[0]!.retried === isolate) {
+        const task = this.queue.shift()!;
+        // A stopped scan's queued files are handed back unread.
+        if (task.signal?.aborted) task.resolve(stopped(task.request.id));
+        else tasks.push(task);
       }
-      slot.inFlight.set(task.request.id, task);
-      task.timer = setTimeout(() => this.onTimeout(slot, task), this.taskTimeoutMs);
-      task.timer.unref();
-      slot.worker.postMessage(task.request);
+      if (tasks.length === 0) continue;
+      clearTimeout(slot.idleTimer);
+      for (const task of tasks) {
+        slot.inFlight.set(task.request.id, task);
+        task.timer = setTimeout(() => this.onTimeout(slot), this.taskTimeoutMs);
+        task.timer.unref();
+      }
+      slot.batches++;
+      slot.worker.postMessage({ tasks: tasks.map((t) => t.request) } satisfies TagBatchRequest);
     }
   }
 
-  private freeSlot(): Slot | undefined {
+  /** A worker with room for a batch (an idle one when `idle`), started if needed. */
+  private freeSlot(idle: boolean): Slot | undefined {
     let best: Slot | undefined;
-    for (const s of this.slots) if (s.inFlight.size < this.tasksPerWorker && (!best || s.inFlight.size < best.inFlight.size)) best = s;
-    if (best && best.inFlight.size === 0) return best;
+    for (const s of this.slots) if (s.batches < BATCHES_PER_WORKER && (!best || s.batches < best.batches)) best = s;
+    if (best && best.batches === 0) return best;
     if (this.slots.length < this.size) return this.spawn();
-    return best;
+    return idle ? undefined : best;
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_URL);
+    const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     // An idle pool must not keep the process alive.
     worker.unref();
-    const slot: Slot = { worker, inFlight: new Map() };
-    worker.on('message', (response: TagTaskResponse) => {
-      const task = slot.inFlight.get(response.id);
-      if (!task) return;
-      slot.inFlight.delete(response.id);
-      clearTimeout(task.timer);
-      task.resolve(response);
+    const slot: Slot = { worker, inFlight: new Map(), batches: 0 };
+    worker.on('message', (response: TagBatchResponse) => {
+      if (response.done) slot.batches = Math.max(0, slot.batches - 1);
+      for (const result of response.results) {
+        const task = slot.inFlight.get(result.id);
+        if (!task) continue;
+        slot.inFlight.delete(result.id);
+        clearTimeout(task.timer);
+        task.resolve(result);
+      }
       this.pump();
+      if (slot.inFlight.size === 0) this.armIdleExit(slot);
     });
     worker.on('error', (err) => this.retire(slot, `tag reader crashed: ${err.message}`));
     worker.on('exit', (code) => {
@@ -111,29 +143,42 @@ export class TagReaderPool implements AsyncDisposable {
     return slot;
   }
 
-  private onTimeout(slot: Slot, task: Task): void {
-    this.logger.warn('reading tags timed out; restarting the tag reader', { file: task.request.absPath, timeoutMs: this.taskTimeoutMs });
-    slot.inFlight.delete(task.request.id);
-    task.resolve({ id: task.request.id, ok: false, reason: `timed out reading tags after ${this.taskTimeoutMs} ms`, vanished: false });
-    this.retire(slot, 'restarted after a timeout');
+  private armIdleExit(slot: Slot): void {
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = setTimeout(() => {
+      if (slot.inFlight.size > 0) return;
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      void slot.worker.terminate();
+    }, IDLE_EXIT_MS);
+    slot.idleTimer.unref();
   }
 
-  /** Drops a broken worker; its other tasks are retried once, then failed. */
+  private onTimeout(slot: Slot): void {
+    const files = [...slot.inFlight.values()].map((t) => t.request.absPath);
+    this.logger.warn('reading tags timed out; restarting the tag reader', { files: files.length === 1 ? files[0] : files.length, timeoutMs: this.taskTimeoutMs });
+    this.retire(slot, `timed out reading tags after ${this.taskTimeoutMs} ms`);
+  }
+
+  /** Drops a broken worker; its files are retried once (each alone), then failed. */
   private retire(slot: Slot, reason: string): void {
     const i = this.slots.indexOf(slot);
     if (i < 0) return;
     this.slots.splice(i, 1);
+    clearTimeout(slot.idleTimer);
     void slot.worker.terminate();
+    const retry: Task[] = [];
     for (const task of slot.inFlight.values()) {
       clearTimeout(task.timer);
       if (task.retried) {
         task.resolve({ id: task.request.id, ok: false, reason, vanished: false });
       } else {
         task.retried = true;
-        this.queue.unshift(task);
+        retry.push(task);
       }
     }
     slot.inFlight.clear();
+    this.queue.unshift(...retry);
     this.pump();
   }
 
@@ -143,6 +188,7 @@ export class TagReaderPool implements AsyncDisposable {
     for (const task of this.queue.splice(0)) task.resolve(stopped(task.request.id));
     const slots = this.slots.splice(0);
     for (const slot of slots) {
+      clearTimeout(slot.idleTimer);
       for (const task of slot.inFlight.values()) {
         clearTimeout(task.timer);
         task.resolve(stopped(task.request.id));

@@ -1,11 +1,23 @@
-import { open } from 'node:fs/promises';
-import { parseFile, parseFromTokenizer, type IAudioMetadata, type IOptions } from 'music-metadata';
-import { fromFile } from 'strtok3';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { parseFromTokenizer, type IAudioMetadata, type IOptions } from 'music-metadata';
 import type { AudioProperties, TrackTags } from '../../../src-shared/track.js';
 import { fingerprintOf, fingerprintRanges } from './fingerprint.js';
+import { RangeTokenizer } from './range-tokenizer.js';
+import { SegmentCache, type ByteRangeReader } from './segment-cache.js';
 import { audioFromMetadata, looksLikeAudio, tagsFromMetadata } from './tag-normalise.js';
 
-/** What reading one local audio file yields. */
+/**
+ * Reads one audio file's fingerprint, tags and stream properties.
+ *
+ * The fingerprint's head and tail ranges are loaded first, and the parser
+ * reads through the same segment cache: tags live at the head (ID3v2, FLAC
+ * and Vorbis comments, usually MP4 moov) or the tail (ID3v1, APE), so most
+ * files cost one open and two reads, and a bigger tag block grows the range
+ * only where needed. Meant for worker threads: the file calls are
+ * synchronous, which blocks only the worker and spares a thread-pool round
+ * trip per tiny read.
+ */
+
 export interface ReadTrack {
   /** Size and mtime as seen by the read itself (a file may change after the walk). */
   size: number;
@@ -28,29 +40,30 @@ const PARSE_OPTIONS: IOptions = {
 };
 
 export async function readLocalTrack(absPath: string): Promise<ReadTrack> {
-  const handle = await open(absPath, 'r');
-  let size: number;
-  let mtimeMs: number;
-  let fingerprint: string;
+  const fd = openSync(absPath, 'r');
   try {
-    const st = await handle.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) throw new TrackReadError('not a regular file');
     if (st.size === 0) throw new TrackReadError('empty file');
-    size = st.size;
-    mtimeMs = st.mtimeMs;
-    const parts = await Promise.all(
-      fingerprintRanges(size).map(async ({ position, length }) => {
-        const buf = Buffer.allocUnsafe(length);
-        const { bytesRead } = await handle.read(buf, 0, length, position);
-        return buf.subarray(0, bytesRead);
-      }),
-    );
-    fingerprint = fingerprintOf(size, parts);
+    const reader: ByteRangeReader = {
+      size: st.size,
+      read: (target, offset, length, position) => Promise.resolve(readSync(fd, target, offset, length, position)),
+    };
+    return { size: st.size, mtimeMs: st.mtimeMs, ...(await readTrackFrom(reader, absPath)) };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
-  const metadata = await parseAudio(absPath);
-  return { size, mtimeMs, fingerprint, tags: tagsFromMetadata(metadata), audio: audioFromMetadata(metadata) };
+}
+
+/** Fingerprint, tags and audio properties of any byte source (local or remote). */
+export async function readTrackFrom(reader: ByteRangeReader, name: string): Promise<Omit<ReadTrack, 'size' | 'mtimeMs'>> {
+  const cache = new SegmentCache(reader);
+  const ranges = fingerprintRanges(reader.size);
+  for (const r of ranges) await cache.load(r.position, r.length);
+  const parts = ranges.map((r) => cache.slice(r.position, r.length) ?? new Uint8Array(0));
+  const fingerprint = fingerprintOf(reader.size, parts);
+  const metadata = await parseAudio(cache, name);
+  return { fingerprint, tags: tagsFromMetadata(metadata), audio: audioFromMetadata(metadata) };
 }
 
 /**
@@ -59,22 +72,17 @@ export async function readLocalTrack(absPath: string): Promise<ReadTrack> {
  * extension for files whose content sniffing fails (an MP3 that starts with
  * junk). A parse that finds no audio stream counts as a failure.
  */
-async function parseAudio(absPath: string): Promise<IAudioMetadata> {
+async function parseAudio(cache: SegmentCache, name: string): Promise<IAudioMetadata> {
   let firstError: unknown;
-  const tokenizer = await fromFile(absPath);
   try {
-    // Without a path or MIME type, music-metadata picks the parser from the content.
-    tokenizer.fileInfo.path = undefined;
-    const metadata = await parseFromTokenizer(tokenizer, PARSE_OPTIONS);
+    const metadata = await parseFromTokenizer(new RangeTokenizer(cache), PARSE_OPTIONS);
     if (looksLikeAudio(audioFromMetadata(metadata))) return metadata;
     firstError = new TrackReadError('no audio stream found');
   } catch (err) {
     firstError = err;
-  } finally {
-    await tokenizer.close();
   }
   try {
-    const metadata = await parseFile(absPath, PARSE_OPTIONS);
+    const metadata = await parseFromTokenizer(new RangeTokenizer(cache, { path: name }), PARSE_OPTIONS);
     if (looksLikeAudio(audioFromMetadata(metadata))) return metadata;
   } catch {
     // The content-based error says more.
@@ -85,7 +93,7 @@ async function parseAudio(absPath: string): Promise<IAudioMetadata> {
 function describeParseFailure(err: unknown): string {
   if (err instanceof TrackReadError) return err.message;
   const message = err instanceof Error ? err.message : String(err);
-  // music-metadata appends the path; the report carries the path already.
+  // music-metadata may append the path; the report carries the path already.
   const clean = message.replace(/: \/.*$/, '').trim();
   if (/end-of-stream|EndOfStreamError/i.test(clean)) return 'truncated or corrupt file (unexpected end of data)';
   if (/determine audio format|Guessed MIME-type not supported/i.test(clean)) return 'not a recognised audio format';

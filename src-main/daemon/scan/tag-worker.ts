@@ -1,28 +1,46 @@
 import { parentPort } from 'node:worker_threads';
 import { readLocalTrack, TrackReadError } from './tag-reader.js';
+import type { TagBatchRequest, TagBatchResponse, TagTaskRequest, TagTaskResponse } from './worker-protocol.js';
 
 /**
- * Worker thread entry: reads tags and fingerprints of local files, several at
- * a time so file I/O overlaps with parsing. Messages: see worker-protocol.ts.
+ * Worker thread entry: reads tags and fingerprints of local files, a batch at
+ * a time, streaming the results back in chunks.
  */
-import type { TagTaskRequest, TagTaskResponse } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('tag-worker must run in a worker thread');
 
-port.on('message', (request: TagTaskRequest) => {
-  readLocalTrack(request.absPath).then(
-    (track) => port.postMessage({ id: request.id, ok: true, track } satisfies TagTaskResponse),
-    (err: unknown) => {
-      const reason =
-        err instanceof TrackReadError
-          ? err.message
-          : (err as NodeJS.ErrnoException).code === 'ENOENT'
-            ? 'file vanished during the scan'
-            : (err as NodeJS.ErrnoException).code === 'EACCES'
-              ? 'permission denied'
-              : `cannot read: ${(err as Error).message ?? String(err)}`;
-      port.postMessage({ id: request.id, ok: false, reason, vanished: (err as NodeJS.ErrnoException).code === 'ENOENT' } satisfies TagTaskResponse);
-    },
-  );
+async function readOne(request: TagTaskRequest): Promise<TagTaskResponse> {
+  try {
+    return { id: request.id, ok: true, track: await readLocalTrack(request.absPath) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason =
+      err instanceof TrackReadError
+        ? err.message
+        : code === 'ENOENT'
+          ? 'file vanished during the scan'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : `cannot read: ${(err as Error).message ?? String(err)}`;
+    return { id: request.id, ok: false, reason, vanished: code === 'ENOENT' };
+  }
+}
+
+/** Results are sent every this many files or milliseconds, whichever comes first. */
+const CHUNK_FILES = 16;
+const CHUNK_MS = 20;
+
+port.on('message', async (batch: TagBatchRequest) => {
+  let results: TagTaskResponse[] = [];
+  let since = performance.now();
+  for (let i = 0; i < batch.tasks.length; i++) {
+    results.push(await readOne(batch.tasks[i]!));
+    const last = i === batch.tasks.length - 1;
+    if (last || results.length >= CHUNK_FILES || performance.now() - since >= CHUNK_MS) {
+      port.postMessage({ results, done: last } satisfies TagBatchResponse);
+      results = [];
+      since = performance.now();
+    }
+  }
 });

@@ -44,7 +44,7 @@ export interface DirNode {
 export type TreeNode = FileNode | DirNode;
 
 export interface TreeInput {
-  tracks: readonly TrackRecord[];
+  tracks: Iterable<TrackRecord>;
   /** Origins whose tracks are shown, best first (rank = index). */
   originOrder: readonly number[];
   layout: CompiledLayout;
@@ -77,30 +77,11 @@ export class LibraryTree {
   }
 
   static build(input: TreeInput): LibraryTree {
-    const rank = new Map(input.originOrder.map((id, i) => [id, i]));
-    // 1. Group replicas by fingerprint; map order is oldest track id first.
-    const groups = new Map<string, TrackRecord[]>();
-    for (const t of input.tracks) {
-      if (!rank.has(t.originId)) continue;
-      const g = groups.get(t.fingerprint);
-      if (g) g.push(t);
-      else groups.set(t.fingerprint, [t]);
-    }
-    // 2. Name each recording after its best replica.
-    const claims: PathClaim<TrackRecord[]>[] = [];
-    for (const group of groups.values()) {
-      group.sort((a, b) => rank.get(a.originId)! - rank.get(b.originId)! || a.id - b.id);
-      const best = group[0]!;
-      const fileName = best.path.slice(best.path.lastIndexOf('/') + 1);
-      const ext = extensionOf(fileName);
-      const stem = ext ? fileName.slice(0, fileName.length - ext.length - 1) : fileName;
-      claims.push({ key: group, components: input.layout.render({ tags: best.tags, audio: best.audio, stem, ext }) });
-    }
-    // Oldest recording first, so it keeps the plain name.
-    claims.sort((a, b) => minId(a.key) - minId(b.key));
-    const resolved = resolveCollisions(claims);
+    return new TreeBuilder(input.layout, input.originOrder).build(input.tracks);
+  }
 
-    // 3. Materialise folders and files.
+  /** Assembles a tree from resolved names (see TreeBuilder). */
+  static fromNames(resolved: Map<TrackRecord[], string[]>): LibraryTree {
     const nodes = new Map<string, TreeNode>();
     const root: DirNode = { kind: 'dir', ino: ROOT_INO, names: [], mtimeMs: 0 };
     nodes.set('/', root);
@@ -150,6 +131,57 @@ export class LibraryTree {
     for (const node of nodes.values()) if (node.kind === 'dir') node.names.sort(byCodeUnit);
     if (root.mtimeMs === 0) root.mtimeMs = Date.now();
     return new LibraryTree(nodes, resolved.size, dirPaths.length + 1, totalBytes);
+  }
+}
+
+/**
+ * Builds trees for one layout and origin order, remembering each track's
+ * rendered name by record identity: a rebuild after a scan batch renders only
+ * the tracks that batch changed.
+ */
+export class TreeBuilder {
+  private readonly rank: Map<number, number>;
+  private readonly rendered = new WeakMap<TrackRecord, readonly string[]>();
+
+  constructor(
+    private readonly layout: CompiledLayout,
+    originOrder: readonly number[],
+  ) {
+    this.rank = new Map(originOrder.map((id, i) => [id, i]));
+  }
+
+  build(tracks: Iterable<TrackRecord>): LibraryTree {
+    const rank = this.rank;
+    // 1. Group replicas by fingerprint.
+    const groups = new Map<string, TrackRecord[]>();
+    for (const t of tracks) {
+      if (!rank.has(t.originId)) continue;
+      const g = groups.get(t.fingerprint);
+      if (g) g.push(t);
+      else groups.set(t.fingerprint, [t]);
+    }
+    // 2. Name each recording after its best replica.
+    const claims: PathClaim<TrackRecord[]>[] = [];
+    for (const group of groups.values()) {
+      if (group.length > 1) group.sort((a, b) => rank.get(a.originId)! - rank.get(b.originId)! || a.id - b.id);
+      claims.push({ key: group, components: this.render(group[0]!) });
+    }
+    // Oldest recording first, so it keeps the plain name.
+    const order = new Map(claims.map((c) => [c, minId(c.key)]));
+    claims.sort((a, b) => order.get(a)! - order.get(b)!);
+    return LibraryTree.fromNames(resolveCollisions(claims));
+  }
+
+  private render(track: TrackRecord): readonly string[] {
+    let components = this.rendered.get(track);
+    if (components === undefined) {
+      const fileName = track.path.slice(track.path.lastIndexOf('/') + 1);
+      const ext = extensionOf(fileName);
+      const stem = ext ? fileName.slice(0, fileName.length - ext.length - 1) : fileName;
+      components = this.layout.render({ tags: track.tags, audio: track.audio, stem, ext });
+      this.rendered.set(track, components);
+    }
+    return components;
   }
 }
 
