@@ -44,6 +44,14 @@ export async function runForegroundMount(options: ForegroundMountOptions): Promi
     return isMusicFsError(err) ? exitCodeFor(err.code) : ExitCode.INTERNAL;
   }
 
+  // A bug in a background task must not take the mount away from a player:
+  // log it with its stack and keep serving.
+  const onUncaught = (err: unknown): void => {
+    logger.error('internal error (kept running; please report it)', { reason: describeError(err), stack: err instanceof Error ? err.stack : undefined });
+  };
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
+
   daemon.onEvent((e) => {
     if (e.type === 'scan_completed') {
       const r = e.report;
@@ -78,6 +86,8 @@ export async function runForegroundMount(options: ForegroundMountOptions): Promi
       );
     };
     const cleanup = (): void => {
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onUncaught);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.off('SIGHUP', onSignal);

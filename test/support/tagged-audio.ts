@@ -12,6 +12,7 @@
  *
  * Everything is deterministic: the same base and tags give the same bytes.
  */
+import type { TrackTags } from '../../src-shared/track.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runFfmpeg } from './ffmpeg-tools.js';
@@ -52,21 +53,12 @@ export async function makeBaseAudio(scratchDir: string, spec: BaseAudioSpec = DE
 // ---------------------------------------------------------------------------
 // Common tag shape
 
-/** The tags the generators set; every field optional (missing tags are part of the mess). */
-export interface AudioTags {
-  title?: string;
-  artist?: string;
-  albumArtist?: string;
-  album?: string;
-  /** Track number; with `trackTotal` written as "n/total" in ID3. */
-  track?: number;
-  trackTotal?: number;
-  disc?: number;
-  discTotal?: number;
-  year?: number;
-  genre?: string;
-  compilation?: boolean;
-}
+/**
+ * The tags the generators set: the catalog's own tag shape, every field
+ * optional (missing tags are part of the mess). A track number is written as
+ * "n/total" in ID3 when `trackTotal` is set.
+ */
+export type AudioTags = Partial<TrackTags>;
 
 /** The Vorbis comment fields for `tags` (what `flacWithTags` takes). */
 export function vorbisComments(tags: AudioTags): Record<string, string> {
