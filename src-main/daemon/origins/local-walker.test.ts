@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { WalkResult } from './origin.js';
-import { joinAbs, reasonOf, walkLocalFolder } from './local-walker.js';
+import { joinAbs, walkLocalFolder } from './local-walker.js';
 
 let tmp: string;
 let n = 0;
@@ -240,15 +240,3 @@ describe('walkLocalFolder', () => {
   });
 });
 
-describe('reasonOf', () => {
-  test('maps common errno codes to short sentences', () => {
-    const e = (code: string): Error => Object.assign(new Error(`${code}: boom`), { code });
-    assert.equal(reasonOf(e('EACCES')), 'permission denied');
-    assert.equal(reasonOf(e('EPERM')), 'permission denied');
-    assert.equal(reasonOf(e('ENOENT')), 'no such file or folder');
-    assert.equal(reasonOf(e('ELOOP')), 'too many levels of symbolic links');
-    assert.equal(reasonOf(e('ENOTDIR')), 'not a folder');
-    assert.equal(reasonOf(e('EIO')), 'I/O error');
-    assert.equal(reasonOf(e('EWHATEVER')), 'EWHATEVER: boom');
-  });
-});

@@ -1,6 +1,8 @@
 import { opendir, stat } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
 import { isAudioFileName } from '../../../src-shared/audio-formats.js';
+import { forEachLimit } from '../base/async.js';
+import { describeFsError } from '../base/fs-errors.js';
 import type { OriginFileEntry, WalkIssue, WalkResult } from './origin.js';
 
 /**
@@ -35,7 +37,7 @@ export async function walkLocalFolder(root: string, options: LocalWalkOptions = 
   try {
     rootStat = await stat(joinAbs(root, start));
   } catch (err) {
-    result.errors.push({ path: start, reason: reasonOf(err) });
+    result.errors.push({ path: start, reason: describeFsError(err) });
     return result;
   }
   if (!rootStat.isDirectory()) {
@@ -62,47 +64,39 @@ async function walkOneFolder(root: string, dir: string, visited: Set<string>, st
     const handle = await opendir(joinAbs(root, dir), { bufferSize: 256 });
     for await (const entry of handle) entries.push(entry);
   } catch (err) {
-    result.errors.push({ path: dir, reason: reasonOf(err) });
+    result.errors.push({ path: dir, reason: describeFsError(err) });
     return;
   }
   const subdirs: string[] = [];
   const folders: { rel: string; key: string; isLink: boolean }[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < entries.length) {
-      const entry = entries[next++]!;
-      const name = entry.name;
-      if (name.startsWith('.')) continue;
-      const rel = dir === '' ? name : `${dir}/${name}`;
-      const isLink = entry.isSymbolicLink();
-      if (entry.isDirectory() || isLink) {
-        // Directories (and links, which may point at one) need a stat to know
-        // their real identity; audio files through links need it for size.
-        let st: Stats;
-        try {
-          st = await stat(joinAbs(root, rel));
-        } catch (err) {
-          if (isLink) result.skipped.push({ path: rel, reason: `broken symlink (${reasonOf(err)})` });
-          else result.errors.push({ path: rel, reason: reasonOf(err) });
-          continue;
-        }
-        if (st.isDirectory()) {
-          folders.push({ rel, key: realKey(st), isLink });
-        } else if (st.isFile() && isAudioFileName(name)) {
-          addFile(result, rel, st);
-        }
-        continue;
-      }
-      if (!entry.isFile() || !isAudioFileName(name)) continue;
+  await forEachLimit(entries, STAT_CONCURRENCY, async (entry) => {
+    const name = entry.name;
+    if (name.startsWith('.')) return;
+    const rel = dir === '' ? name : `${dir}/${name}`;
+    const isLink = entry.isSymbolicLink();
+    if (entry.isDirectory() || isLink) {
+      // Directories (and links, which may point at one) need a stat to know
+      // their real identity; audio files through links need it for size.
+      let st: Stats;
       try {
-        addFile(result, rel, await stat(joinAbs(root, rel)));
+        st = await stat(joinAbs(root, rel));
       } catch (err) {
-        // Deleted between readdir and stat: simply gone.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') result.errors.push({ path: rel, reason: reasonOf(err) });
+        if (isLink) result.skipped.push({ path: rel, reason: `broken symlink (${describeFsError(err)})` });
+        else result.errors.push({ path: rel, reason: describeFsError(err) });
+        return;
       }
+      if (st.isDirectory()) folders.push({ rel, key: realKey(st), isLink });
+      else if (st.isFile() && isAudioFileName(name)) addFile(result, rel, st);
+      return;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, entries.length) }, worker));
+    if (!entry.isFile() || !isAudioFileName(name)) return;
+    try {
+      addFile(result, rel, await stat(joinAbs(root, rel)));
+    } catch (err) {
+      // Deleted between readdir and stat: simply gone.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') result.errors.push({ path: rel, reason: describeFsError(err) });
+    }
+  });
   // The stats above finish in any order; which path a folder is listed under
   // must not depend on it. Real folders first, then links, each in name order.
   folders.sort((a, b) => Number(a.isLink) - Number(b.isLink) || (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
@@ -134,23 +128,4 @@ function realKey(st: Stats): string {
 
 export function joinAbs(root: string, rel: string): string {
   return rel === '' ? root : `${root}/${rel}`;
-}
-
-export function reasonOf(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  switch (e.code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOENT':
-      return 'no such file or folder';
-    case 'ELOOP':
-      return 'too many levels of symbolic links';
-    case 'ENOTDIR':
-      return 'not a folder';
-    case 'EIO':
-      return 'I/O error';
-    default:
-      return e.message ?? String(err);
-  }
 }

@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { describeFsError } from '../base/fs-errors.js';
 import { readLocalTrack, TrackReadError } from './tag-reader.js';
 import type { TagBatchRequest, TagBatchResponse, TagTaskRequest, TagTaskResponse } from './worker-protocol.js';
 
@@ -14,16 +15,9 @@ async function readOne(request: TagTaskRequest): Promise<TagTaskResponse> {
   try {
     return { id: request.id, ok: true, track: await readLocalTrack(request.absPath) };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason =
-      err instanceof TrackReadError
-        ? err.message
-        : code === 'ENOENT'
-          ? 'file vanished during the scan'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : `cannot read: ${(err as Error).message ?? String(err)}`;
-    return { id: request.id, ok: false, reason, vanished: code === 'ENOENT' };
+    const vanished = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    const reason = err instanceof TrackReadError ? err.message : vanished ? 'file vanished during the scan' : `cannot read: ${describeFsError(err)}`;
+    return { id: request.id, ok: false, reason, vanished };
   }
 }
 
