@@ -17,6 +17,8 @@ export const ExitCode = {
   CANT_CREATE: 73,
   IO: 74,
   CONFIG: 78,
+  /** Interrupted by the user (Ctrl-C), as shells report SIGINT. */
+  CANCELLED: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -24,7 +26,19 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
   switch (code) {
     case 'USAGE':
     case 'LAYOUT_INVALID':
+    case 'QUERY_INVALID':
       return ExitCode.USAGE;
+    case 'ORIGIN_NOT_FOUND':
+      return ExitCode.NO_INPUT;
+    case 'ORIGIN_EXISTS':
+    case 'ALREADY_MOUNTED':
+    case 'NOT_MOUNTED':
+      return ExitCode.FAILURE;
+    case 'DAEMON_RUNNING':
+    case 'DAEMON_NOT_RUNNING':
+      return ExitCode.UNAVAILABLE;
+    case 'CANCELLED':
+      return ExitCode.CANCELLED;
     case 'CONFIG_INVALID':
       return ExitCode.CONFIG;
     case 'ORIGIN_MISSING':

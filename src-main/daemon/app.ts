@@ -8,7 +8,7 @@ import { delay } from './base/async.js';
 import { Emitter } from './base/event.js';
 import { Disposable, toDisposable } from './base/lifecycle.js';
 import type { Logger } from './base/logger.js';
-import { resolveStatePaths, type StatePaths } from './base/xdg.js';
+import { resolveStatePaths, type StatePaths } from '../common/xdg.js';
 import { Catalog, type TrackRecord } from './catalog/catalog.js';
 import type { DaemonEvent } from './events.js';
 import { FuseMount } from './fuse/fuse-mount.js';

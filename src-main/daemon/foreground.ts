@@ -3,7 +3,7 @@ import { ExitCode, exitCodeFor } from '../../src-shared/exit-codes.js';
 import type { MusicFsConfig } from '../../src-shared/config.js';
 import { Daemon, type OriginSpec } from './app.js';
 import { createLogger, type Logger } from './base/logger.js';
-import { resolveStatePaths } from './base/xdg.js';
+import { resolveStatePaths } from '../common/xdg.js';
 import { loadConfig } from './config/load-config.js';
 import { summariseReport } from './scan/scan-report.js';
 
