@@ -28,6 +28,13 @@ module.exports = {
       to: { path: ['^src-main/cli/', '^src-main/electron/', '^src-renderer/', '^src-main/main\\.ts$', '^node_modules/electron/'] },
     },
     {
+      name: 'common-is-below-daemon-and-cli',
+      severity: 'error',
+      comment: 'src-main/common (XDG paths, the API stubs) serves the daemon and the CLI; it imports neither.',
+      from: { path: '^src-main/common/' },
+      to: { path: ['^src-main/daemon/', '^src-main/cli/', '^src-main/electron/', '^src-renderer/', '^src-main/main\\.ts$'] },
+    },
+    {
       name: 'cli-is-a-client',
       severity: 'error',
       comment: 'The CLI talks to the daemon through its API (or the host the entry injects), never by importing it.',
