@@ -4,23 +4,32 @@
  * commands that run it.
  */
 import { runCli } from './cli/program.js';
+import type { CliIo } from './cli/host.js';
 import { ExitCode } from '../src-shared/exit-codes.js';
+import { MUSICFS_VERSION } from './common/version.js';
 
-const io = {
-  out: (text: string) => void process.stdout.write(text),
-  err: (text: string) => void process.stderr.write(text),
+const io: CliIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  stdoutIsTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
 };
 
 try {
   const code = await runCli(
     process.argv,
     {
-      async runMount(request) {
-        const { runForegroundMount } = await import('./daemon/index.js');
-        return runForegroundMount({
-          ...request,
+      async runDaemon(request) {
+        const { runDaemon } = await import('./daemon/index.js');
+        return runDaemon({
+          mode: request.mode,
+          ...(request.mountPoint !== undefined ? { mountPoint: request.mountPoint } : {}),
+          origins: request.origins,
+          ...(request.allowNonEmpty !== undefined ? { allowNonEmpty: request.allowNonEmpty } : {}),
+          flags: request.flags,
           print: (line) => io.out(line + '\n'),
           printError: (line) => io.err(line + '\n'),
+          version: MUSICFS_VERSION,
         });
       },
     },

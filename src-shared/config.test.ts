@@ -29,10 +29,19 @@ describe('defaultConfig', () => {
     assert.deepEqual(defaultConfig('{title}'), {
       layout: '{title}',
       logLevel: 'info',
+      mountPath: '',
+      mountAllowNonEmpty: false,
       readTimeoutMs: 30_000,
       attrTimeoutSec: 1,
       watchDebounceMs: 200,
       scanWorkers: 0,
+      rescanIntervalMin: 60,
+      healthIntervalSec: 30,
+      healthTimeoutMs: 5000,
+      metricsListen: '',
+      controlSocket: '',
+      origins: [],
+      webhooks: [],
     });
   });
 
@@ -110,6 +119,7 @@ describe('resolveConfig', () => {
       ),
     });
     assert.deepEqual(config, {
+      ...defaults(),
       layout: '{album}/{title}{.ext}',
       logLevel: 'debug',
       readTimeoutMs: 5000,
@@ -200,6 +210,7 @@ describe('resolveConfig', () => {
       },
     });
     assert.deepEqual(config, {
+      ...defaults(),
       layout: '{genre}/{title}{.ext}',
       logLevel: 'warn',
       readTimeoutMs: 2500,

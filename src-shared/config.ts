@@ -1,16 +1,44 @@
 /**
- * The configuration schema: every key, its type, default and meaning, in one
- * place. Pure: the daemon reads the TOML file and environment, this file
- * validates and documents (docs/configuration.md mirrors it).
- * Precedence: CLI flag > environment (MUSICFS_*) > config file > default.
+ * The configuration schema: every key, its type, default, meaning and when a
+ * change takes effect, in one place. Pure: the daemon reads config.toml and
+ * the environment, this file validates and documents (docs/configuration.md
+ * mirrors it).
+ *
+ * Precedence: CLI flag > environment (MUSICFS_*) > config file > default. A
+ * value set at run time (SetConfig) is written to the file and wins over all.
  */
+import { lineOfKey as locateLine } from './toml/toml-locate.js';
 
 export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
+
+/** One `[[origin]]` table. */
+export interface OriginConfig {
+  /** Defaults to the folder's name. */
+  name?: string;
+  /** A local folder (later also s3:// and sftp:// URLs). */
+  path: string;
+  /** Lower is preferred when several origins hold the same recording. */
+  priority: number;
+  enabled: boolean;
+}
+
+/** One `[[webhook]]` table. */
+export interface WebhookConfigEntry {
+  url: string;
+  secret: string;
+  /** Event types to send; empty = every type. */
+  events: string[];
+  timeoutMs: number;
+  maxQueue: number;
+}
 
 export interface MusicFsConfig {
   /** Path template for the mount (see the layout fields). */
   layout: string;
   logLevel: LogLevelName;
+  /** Where `musicfs daemon` mounts, and the default of the Mount RPC; '' = no mount until asked. */
+  mountPath: string;
+  mountAllowNonEmpty: boolean;
   /** Deadline for one read/open through the mount, in ms; then EIO. */
   readTimeoutMs: number;
   /** Seconds the kernel may cache names and attributes of the mount. */
@@ -19,30 +47,97 @@ export interface MusicFsConfig {
   watchDebounceMs: number;
   /** Tag-reading worker threads; 0 = one per CPU core. */
   scanWorkers: number;
+  /** Full rescan of every origin every N minutes (catches what the watcher missed); 0 = never. */
+  rescanIntervalMin: number;
+  healthIntervalSec: number;
+  healthTimeoutMs: number;
+  /** "host:port" of the Prometheus endpoint; '' = off. */
+  metricsListen: string;
+  /** Control socket path; '' = $XDG_RUNTIME_DIR/musicfs/control.sock. */
+  controlSocket: string;
+  origins: OriginConfig[];
+  webhooks: WebhookConfigEntry[];
 }
 
-interface KeySpec {
+export type ScalarProp = Exclude<keyof MusicFsConfig, 'origins' | 'webhooks'>;
+
+/** When a changed value takes effect. */
+export type Applies = 'now' | 'next-mount' | 'restart';
+
+interface ValueSpec {
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'loglevel' | 'string-list';
+  min?: number;
+  max?: number;
+}
+
+export interface KeySpec extends ValueSpec {
   /** The key as written in config.toml (dotted for tables). */
   toml: string;
   env: string;
-  prop: keyof MusicFsConfig;
-  type: 'string' | 'integer' | 'number' | 'loglevel';
-  min?: number;
-  max?: number;
+  prop: ScalarProp;
+  applies: Applies;
   description: string;
 }
 
 export const CONFIG_KEYS: readonly KeySpec[] = [
-  { toml: 'layout', env: 'MUSICFS_LAYOUT', prop: 'layout', type: 'string', description: 'path template of the mount' },
-  { toml: 'log_level', env: 'MUSICFS_LOG_LEVEL', prop: 'logLevel', type: 'loglevel', description: 'debug, info, warn or error' },
-  { toml: 'mount.read_timeout_ms', env: 'MUSICFS_READ_TIMEOUT_MS', prop: 'readTimeoutMs', type: 'integer', min: 100, max: 600_000, description: 'deadline of one read, then EIO' },
-  { toml: 'mount.attr_timeout_sec', env: 'MUSICFS_ATTR_TIMEOUT_SEC', prop: 'attrTimeoutSec', type: 'number', min: 0, max: 3600, description: 'kernel cache time of names and attributes' },
-  { toml: 'scan.watch_debounce_ms', env: 'MUSICFS_WATCH_DEBOUNCE_MS', prop: 'watchDebounceMs', type: 'integer', min: 10, max: 60_000, description: 'quiet time before file changes are applied' },
-  { toml: 'scan.workers', env: 'MUSICFS_SCAN_WORKERS', prop: 'scanWorkers', type: 'integer', min: 0, max: 64, description: 'tag reader threads (0 = one per core)' },
+  { toml: 'layout', env: 'MUSICFS_LAYOUT', prop: 'layout', type: 'string', applies: 'now', description: 'path template of the mount' },
+  { toml: 'log_level', env: 'MUSICFS_LOG_LEVEL', prop: 'logLevel', type: 'loglevel', applies: 'now', description: 'debug, info, warn or error' },
+  { toml: 'mount.path', env: 'MUSICFS_MOUNT_PATH', prop: 'mountPath', type: 'string', applies: 'next-mount', description: 'where `musicfs daemon` mounts ("" = only when asked)' },
+  { toml: 'mount.allow_non_empty', env: 'MUSICFS_MOUNT_ALLOW_NON_EMPTY', prop: 'mountAllowNonEmpty', type: 'boolean', applies: 'next-mount', description: 'mount over a folder that has content' },
+  { toml: 'mount.read_timeout_ms', env: 'MUSICFS_READ_TIMEOUT_MS', prop: 'readTimeoutMs', type: 'integer', min: 100, max: 600_000, applies: 'now', description: 'deadline of one read, then EIO' },
+  { toml: 'mount.attr_timeout_sec', env: 'MUSICFS_ATTR_TIMEOUT_SEC', prop: 'attrTimeoutSec', type: 'number', min: 0, max: 3600, applies: 'next-mount', description: 'kernel cache time of names and attributes' },
+  { toml: 'scan.watch_debounce_ms', env: 'MUSICFS_WATCH_DEBOUNCE_MS', prop: 'watchDebounceMs', type: 'integer', min: 10, max: 60_000, applies: 'restart', description: 'quiet time before file changes are applied' },
+  { toml: 'scan.workers', env: 'MUSICFS_SCAN_WORKERS', prop: 'scanWorkers', type: 'integer', min: 0, max: 64, applies: 'restart', description: 'tag reader threads (0 = one per core)' },
+  { toml: 'scan.rescan_interval_min', env: 'MUSICFS_RESCAN_INTERVAL_MIN', prop: 'rescanIntervalMin', type: 'integer', min: 0, max: 100_000, applies: 'now', description: 'full rescan of every origin every N minutes (0 = never)' },
+  { toml: 'health.interval_sec', env: 'MUSICFS_HEALTH_INTERVAL_SEC', prop: 'healthIntervalSec', type: 'integer', min: 1, max: 86_400, applies: 'now', description: 'seconds between origin health checks' },
+  { toml: 'health.timeout_ms', env: 'MUSICFS_HEALTH_TIMEOUT_MS', prop: 'healthTimeoutMs', type: 'integer', min: 50, max: 600_000, applies: 'now', description: 'deadline of one health check' },
+  { toml: 'metrics.listen', env: 'MUSICFS_METRICS_LISTEN', prop: 'metricsListen', type: 'string', applies: 'now', description: 'host:port of the Prometheus endpoint ("" = off)' },
+  { toml: 'control.socket', env: 'MUSICFS_CONTROL_SOCKET', prop: 'controlSocket', type: 'string', applies: 'restart', description: 'control socket path ("" = $XDG_RUNTIME_DIR/musicfs/control.sock)' },
 ];
 
+interface FieldSpec extends ValueSpec {
+  toml: string;
+  required: boolean;
+  description: string;
+}
+
+/** Arrays of tables: `[[origin]]` and `[[webhook]]`. */
+export const TABLE_ARRAYS = {
+  origin: [
+    { toml: 'name', type: 'string', required: false, description: 'name shown in the CLI and metrics (default: the folder name)' },
+    { toml: 'path', type: 'string', required: true, description: 'the music folder' },
+    { toml: 'priority', type: 'integer', min: -1_000_000, max: 1_000_000, required: false, description: 'lower is preferred (default 100)' },
+    { toml: 'enabled', type: 'boolean', required: false, description: 'default true' },
+  ],
+  webhook: [
+    { toml: 'url', type: 'string', required: true, description: 'http(s) URL events are POSTed to' },
+    { toml: 'secret', type: 'string', required: true, description: 'HMAC-SHA256 key of the X-MusicFS-Signature header' },
+    { toml: 'events', type: 'string-list', required: false, description: 'event types to send (default: all)' },
+    { toml: 'timeout_ms', type: 'integer', min: 100, max: 600_000, required: false, description: 'deadline of one delivery attempt (default 5000)' },
+    { toml: 'max_queue', type: 'integer', min: 1, max: 1_000_000, required: false, description: 'events kept while the endpoint is down; the oldest are dropped beyond (default 1000)' },
+  ],
+} as const satisfies Record<string, readonly FieldSpec[]>;
+
+export const DEFAULT_ORIGIN_PRIORITY = 100;
+
 export function defaultConfig(defaultLayout: string): MusicFsConfig {
-  return { layout: defaultLayout, logLevel: 'info', readTimeoutMs: 30_000, attrTimeoutSec: 1, watchDebounceMs: 200, scanWorkers: 0 };
+  return {
+    layout: defaultLayout,
+    logLevel: 'info',
+    mountPath: '',
+    mountAllowNonEmpty: false,
+    readTimeoutMs: 30_000,
+    attrTimeoutSec: 1,
+    watchDebounceMs: 200,
+    scanWorkers: 0,
+    rescanIntervalMin: 60,
+    healthIntervalSec: 30,
+    healthTimeoutMs: 5000,
+    metricsListen: '',
+    controlSocket: '',
+    origins: [],
+    webhooks: [],
+  };
 }
 
 /** A config problem: which key, which source, which line (for the file). */
@@ -57,64 +152,60 @@ export class ConfigError extends Error {
   }
 }
 
-/** Flattens a parsed TOML document to dotted keys ({mount: {a: 1}} → 'mount.a'). */
-function flatten(doc: Record<string, unknown>, prefix = ''): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  for (const [k, v] of Object.entries(doc)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) {
-      for (const [fk, fv] of flatten(v as Record<string, unknown>, key)) out.set(fk, fv);
-    } else {
-      out.set(key, v);
-    }
-  }
-  return out;
+/** Line (1-based) where `key` is set in TOML text ('mount.read_timeout_ms', 'webhook[1].url'). */
+export function lineOfKey(text: string, dottedKey: string): number | undefined {
+  return locateLine(text, dottedKey);
 }
 
-function coerce(spec: KeySpec, value: unknown, where: string): string | number {
-  const fail = (want: string): never => {
-    throw new ConfigError(`${where}: ${spec.toml} must be ${want}, got ${JSON.stringify(value)}`, spec.toml);
+function describeType(spec: ValueSpec): string {
+  switch (spec.type) {
+    case 'string':
+      return 'a string';
+    case 'boolean':
+      return 'true or false';
+    case 'loglevel':
+      return 'one of debug, info, warn, error';
+    case 'string-list':
+      return 'a list of strings';
+    case 'integer':
+    case 'number':
+      return spec.min !== undefined && spec.max !== undefined ? `a ${spec.type === 'integer' ? 'whole number' : 'number'} between ${spec.min} and ${spec.max}` : spec.type === 'integer' ? 'a whole number' : 'a number';
+  }
+}
+
+/** Checks and converts one value (from TOML or an environment string). */
+export function coerceValue(spec: ValueSpec, value: unknown, name: string, where: string): string | number | boolean | string[] {
+  const fail = (): never => {
+    throw new ConfigError(`${where}: ${name} must be ${describeType(spec)}, got ${JSON.stringify(value)}`, name);
   };
   switch (spec.type) {
     case 'string':
-      if (typeof value !== 'string') fail('a string');
+      if (typeof value !== 'string') fail();
       return value as string;
     case 'loglevel':
-      if (value !== 'debug' && value !== 'info' && value !== 'warn' && value !== 'error') fail('one of debug, info, warn, error');
+      if (value !== 'debug' && value !== 'info' && value !== 'warn' && value !== 'error') fail();
       return value as string;
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      if (value === 'true' || value === '1') return true;
+      if (value === 'false' || value === '0') return false;
+      return fail();
+    case 'string-list':
+      if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) fail();
+      return value as string[];
     case 'integer':
     case 'number': {
       const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : typeof value === 'bigint' ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isFinite(n) || (spec.type === 'integer' && !Number.isInteger(n))) fail(spec.type === 'integer' ? 'a whole number' : 'a number');
+      if (typeof n !== 'number' || !Number.isFinite(n) || (spec.type === 'integer' && !Number.isInteger(n))) fail();
       const num = n as number;
-      if ((spec.min !== undefined && num < spec.min) || (spec.max !== undefined && num > spec.max)) fail(`between ${spec.min} and ${spec.max}`);
+      if ((spec.min !== undefined && num < spec.min) || (spec.max !== undefined && num > spec.max)) fail();
       return num;
     }
   }
 }
 
-/** Line (1-based) where `key` is set in TOML text, best effort. */
-export function lineOfKey(text: string, dottedKey: string): number | undefined {
-  const parts = dottedKey.split('.');
-  const leaf = parts.pop()!;
-  const table = parts.join('.');
-  const lines = text.split('\n');
-  let current = '';
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    // A header may be followed by a comment: `[mount]  # timeouts`.
-    const header = /^\[\s*([^\]]+?)\s*\]\s*(?:#.*)?$/.exec(line);
-    if (header) {
-      current = header[1]!;
-      continue;
-    }
-    const m = /^("?)([A-Za-z0-9_.-]+)\1\s*=/.exec(line);
-    if (!m) continue;
-    const full = current ? `${current}.${m[2]}` : m[2]!;
-    if (full === dottedKey || (current === table && m[2] === leaf)) return i + 1;
-  }
-  return undefined;
-}
+export type ConfigSource = 'default' | 'file' | 'env' | 'flag' | 'runtime';
 
 export interface ConfigSources {
   /** Parsed config.toml, with its text for line numbers. */
@@ -124,36 +215,145 @@ export interface ConfigSources {
   flags?: Partial<MusicFsConfig>;
 }
 
+export interface ResolvedConfig {
+  config: MusicFsConfig;
+  /** Where each scalar key's value comes from. */
+  sources: Map<string, ConfigSource>;
+}
+
+const isTable = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
+
 /** Merges defaults < file < env < flags, validating every value. */
-export function resolveConfig(defaults: MusicFsConfig, sources: ConfigSources): MusicFsConfig {
-  const config: MusicFsConfig = { ...defaults };
-  const set = (spec: KeySpec, value: string | number): void => {
+export function resolveConfigWithSources(defaults: MusicFsConfig, input: ConfigSources): ResolvedConfig {
+  const config: MusicFsConfig = { ...defaults, origins: [...defaults.origins], webhooks: [...defaults.webhooks] };
+  const sources = new Map<string, ConfigSource>(CONFIG_KEYS.map((k) => [k.toml, 'default']));
+  const set = (spec: KeySpec, value: unknown, source: ConfigSource): void => {
     (config as unknown as Record<string, unknown>)[spec.prop] = value;
+    sources.set(spec.toml, source);
   };
-  if (sources.file) {
-    const { path, doc, text } = sources.file;
-    const byToml = new Map(CONFIG_KEYS.map((k) => [k.toml, k]));
-    for (const [key, value] of flatten(doc)) {
-      const line = lineOfKey(text, key);
-      const where = `${path}${line ? `:${line}` : ''}`;
-      const spec = byToml.get(key);
-      if (!spec) {
-        throw new ConfigError(`${where}: unknown key "${key}" (known keys: ${CONFIG_KEYS.map((k) => k.toml).join(', ')})`, key, line);
+  if (input.file) readFile(input.file, config, set);
+  for (const spec of CONFIG_KEYS) {
+    const raw = input.env?.[spec.env];
+    if (raw !== undefined && raw !== '') set(spec, coerceValue(spec, raw, spec.toml, `environment variable ${spec.env}`), 'env');
+  }
+  for (const [prop, value] of Object.entries(input.flags ?? {})) {
+    if (value === undefined) continue;
+    const spec = CONFIG_KEYS.find((k) => k.prop === prop);
+    if (spec) set(spec, value, 'flag');
+    else (config as unknown as Record<string, unknown>)[prop] = value;
+  }
+  return { config, sources };
+}
+
+/** Merges defaults < file < env < flags, validating every value. */
+export function resolveConfig(defaults: MusicFsConfig, input: ConfigSources): MusicFsConfig {
+  return resolveConfigWithSources(defaults, input).config;
+}
+
+function readFile(file: NonNullable<ConfigSources['file']>, config: MusicFsConfig, set: (spec: KeySpec, value: unknown, source: ConfigSource) => void): void {
+  const { path, doc, text } = file;
+  const where = (key: string): { where: string; line: number | undefined } => {
+    const line = lineOfKey(text, key);
+    return { where: `${path}${line ? `:${line}` : ''}`, line };
+  };
+  const fail = (key: string, message: (where: string) => string): never => {
+    const w = where(key);
+    throw new ConfigError(message(w.where), key, w.line);
+  };
+  const byToml = new Map(CONFIG_KEYS.map((k) => [k.toml, k]));
+  const known = () => [...CONFIG_KEYS.map((k) => k.toml), ...Object.keys(TABLE_ARRAYS).map((t) => `[[${t}]]`)].join(', ');
+
+  const visit = (table: Record<string, unknown>, prefix: string): void => {
+    for (const [k, value] of Object.entries(table)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      if (!prefix && k in TABLE_ARRAYS) {
+        readTableArray(k as keyof typeof TABLE_ARRAYS, value, config, fail, where);
+        continue;
       }
+      const spec = byToml.get(key);
+      if (spec) {
+        try {
+          set(spec, coerceValue(spec, value, key, where(key).where), 'file');
+        } catch (err) {
+          if (err instanceof ConfigError) throw new ConfigError(err.message, key, where(key).line);
+          throw err;
+        }
+        continue;
+      }
+      if (isTable(value) && !prefix && CONFIG_KEYS.some((s) => s.toml.startsWith(`${key}.`))) {
+        visit(value, key);
+        continue;
+      }
+      // An unknown table is reported by its first key: that is the line to fix.
+      const leaf = isTable(value) ? firstLeafKey(value, key) : key;
+      fail(leaf, (w) => `${w}: unknown key "${leaf}" (known keys: ${known()})`);
+    }
+  };
+  visit(doc, '');
+}
+
+function firstLeafKey(table: Record<string, unknown>, prefix: string): string {
+  for (const [k, v] of Object.entries(table)) return isTable(v) ? firstLeafKey(v, `${prefix}.${k}`) : `${prefix}.${k}`;
+  return prefix;
+}
+
+function readTableArray(
+  name: keyof typeof TABLE_ARRAYS,
+  value: unknown,
+  config: MusicFsConfig,
+  fail: (key: string, message: (where: string) => string) => never,
+  where: (key: string) => { where: string; line: number | undefined },
+): void {
+  if (!Array.isArray(value) || !value.every(isTable)) fail(name, (w) => `${w}: ${name} must be written as [[${name}]] tables`);
+  const specs: readonly FieldSpec[] = TABLE_ARRAYS[name];
+  (value as Record<string, unknown>[]).forEach((table, index) => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(table)) {
+      const key = `${name}[${index}].${k}`;
+      const spec = specs.find((s) => s.toml === k);
+      if (!spec) fail(key, (w) => `${w}: unknown key "${k}" in [[${name}]] (known keys: ${specs.map((s) => s.toml).join(', ')})`);
       try {
-        set(spec, coerce(spec, value, where));
+        out[spec!.toml] = coerceValue(spec!, v, key, where(key).where);
       } catch (err) {
-        if (err instanceof ConfigError) throw new ConfigError(err.message, key, line);
+        if (err instanceof ConfigError) throw new ConfigError(err.message, key, where(key).line);
         throw err;
       }
     }
-  }
-  for (const spec of CONFIG_KEYS) {
-    const raw = sources.env?.[spec.env];
-    if (raw !== undefined && raw !== '') set(spec, coerce(spec, raw, `environment variable ${spec.env}`));
-  }
-  for (const [prop, value] of Object.entries(sources.flags ?? {})) {
-    if (value !== undefined) (config as unknown as Record<string, unknown>)[prop] = value;
-  }
-  return config;
+    for (const spec of specs) {
+      if (spec.required && !(spec.toml in out)) fail(`${name}[${index}]`, (w) => `${w}: [[${name}]] number ${index + 1} needs "${spec.toml}"`);
+    }
+    if (name === 'origin') {
+      const origin: OriginConfig = {
+        path: out['path'] as string,
+        priority: (out['priority'] as number | undefined) ?? DEFAULT_ORIGIN_PRIORITY,
+        enabled: (out['enabled'] as boolean | undefined) ?? true,
+      };
+      if (out['name'] !== undefined) origin.name = out['name'] as string;
+      config.origins.push(origin);
+    } else {
+      const url = out['url'] as string;
+      if (!/^https?:\/\//i.test(url)) fail(`${name}[${index}].url`, (w) => `${w}: webhook[${index}].url must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+      config.webhooks.push({
+        url,
+        secret: out['secret'] as string,
+        events: (out['events'] as string[] | undefined) ?? [],
+        timeoutMs: (out['timeout_ms'] as number | undefined) ?? 5000,
+        maxQueue: (out['max_queue'] as number | undefined) ?? 1000,
+      });
+    }
+  });
+}
+
+/** The TOML text of a scalar key's value ("30000", "\"debug\"", "true"). */
+export function formatScalar(value: string | number | boolean): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
+}
+
+/** Validates a value given for `key` at run time (SetConfig); returns the typed value. */
+export function parseRuntimeValue(key: string, value: unknown): { spec: KeySpec; value: string | number | boolean } {
+  const spec = CONFIG_KEYS.find((k) => k.toml === key);
+  if (!spec) throw new ConfigError(`unknown key "${key}" (known keys: ${CONFIG_KEYS.map((k) => k.toml).join(', ')})`, key);
+  if (spec.applies === 'restart') throw new ConfigError(`${key} cannot change while the daemon runs; edit config.toml and restart`, key);
+  return { spec, value: coerceValue(spec, value, key, 'value') as string | number | boolean };
 }

@@ -31,9 +31,10 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'ORIGIN_NOT_FOUND':
       return ExitCode.NO_INPUT;
     case 'ORIGIN_EXISTS':
-    case 'ALREADY_MOUNTED':
     case 'NOT_MOUNTED':
       return ExitCode.FAILURE;
+    case 'ALREADY_MOUNTED':
+      return ExitCode.UNAVAILABLE;
     case 'DAEMON_RUNNING':
     case 'DAEMON_NOT_RUNNING':
       return ExitCode.UNAVAILABLE;

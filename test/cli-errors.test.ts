@@ -3,7 +3,7 @@
  * a specific exit code, no stack trace, and no mount left behind.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { makeFlac } from './support/audio.js';
 import { isMounted, Sandbox, type RunResult } from './support/sandbox.js';
@@ -62,9 +62,11 @@ describe('mount errors', () => {
     await chmod(sandbox.dir, 0o755);
     await chmod(sandbox.path('music'), 0o755);
     await mkdir(sandbox.path('locked'), { mode: 0o755 });
+    const home = await sandbox.mkdir('nobody-home');
+    await chown(home, 65534, 65534);
     const r = await sandbox.run(['mount', sandbox.path('locked'), '--origin', origin], {
       wrapper: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'],
-      env: { HOME: '/nonexistent', XDG_CONFIG_HOME: sandbox.path('nobody-config') },
+      env: { HOME: home, XDG_CONFIG_HOME: `${home}/config`, XDG_DATA_HOME: `${home}/data`, XDG_CACHE_HOME: `${home}/cache`, XDG_RUNTIME_DIR: `${home}/run` },
     });
     assertOneLineError(r, 73, /not writable by this user/);
   });

@@ -1,98 +1,102 @@
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { LogLevelName, MusicFsConfig } from '../../src-shared/config.js';
-import { ExitCode } from '../../src-shared/exit-codes.js';
+import { Command, CommanderError } from 'commander';
+import { describeError, isMusicFsError } from '../../src-shared/errors.js';
+import { ExitCode, exitCodeFor } from '../../src-shared/exit-codes.js';
+import { MUSICFS_VERSION } from '../common/version.js';
+import { CommandKit, jsonOption, socketOption } from './command-kit.js';
+import { registerConfigCommands } from './commands/config.js';
+import { registerDaemonCommands } from './commands/daemon.js';
+import { registerEventsCommand } from './commands/events.js';
+import { registerOriginCommands } from './commands/origin.js';
+import { registerSearchCommand } from './commands/search.js';
+import { registerStatusCommands } from './commands/status.js';
+import { registerCompletionCommand } from './completion.js';
+import { BASH_INSTALL } from './completion/bash.js';
+import { ClientPool, type CliRuntime, processInterrupts } from './context.js';
+import type { CliHost, CliIo } from './host.js';
 
 /**
- * The `musicfs` command line. This layer never imports the daemon: commands
- * that run it (`mount`) call the host given by the process entry, which loads
- * the daemon only then, so client commands stay fast and light.
+ * The `musicfs` command line: builds the commander tree, runs one command,
+ * turns every failure into one line on stderr and a sysexits code.
+ *
+ * This layer never imports the daemon: `mount` and `daemon` run it through
+ * the host the process entry injects; every other command is a gRPC client
+ * of the daemon's control socket.
+ *
+ * Program options (--socket, --json) are positional: they go before the
+ * command (`musicfs --json status`), and every command takes them too
+ * (`musicfs status --json`). That keeps a search term like `-live` from
+ * being read as a program option.
  */
 
-export interface MountRequest {
-  mountPoint: string;
-  origins: { path: string }[];
-  allowNonEmpty: boolean;
-  flags: Partial<MusicFsConfig>;
-}
-
-export interface CliHost {
-  runMount(request: MountRequest): Promise<number>;
-}
-
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
-}
-
-export function buildProgram(host: CliHost, io: CliIo, setExitCode: (code: number) => void): Command {
+export function buildProgram(kit: CommandKit, io: CliIo): Command {
   const program = new Command('musicfs')
-    .description('Mount a scattered music collection as one read-only folder organised by its tags.')
-    .version(version(), '-V, --version')
+    .description('Mount a scattered music collection as one read-only folder organised by its tags, and drive the daemon that serves it.')
+    .version(MUSICFS_VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addOption(jsonOption())
+    .addOption(socketOption())
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: io.out,
       writeErr: io.err,
-      // One line, like every other musicfs error: "musicfs: <what> (<hint>)".
-      outputError: (text, write) => write(`musicfs: ${text.trim().replace(/^error: /, '')} (see musicfs --help)\n`),
+      // One line, like every other musicfs error: "musicfs: <what> (see musicfs --help)".
+      outputError: (text, write) => write(`musicfs: ${oneLine(text).replace(/^error: /, '')} (see musicfs --help)\n`),
     })
-    .exitOverride();
-
-  program
-    .command('mount')
-    .description('mount the music of one or more folders at MOUNTPOINT, in the foreground (Ctrl-C unmounts)')
-    .argument('<mountpoint>', 'an empty folder to mount on')
-    .requiredOption('--origin <dir>', 'a music folder (repeat for several; local disks or mounted NFS/SMB shares)', collect)
-    .option('--layout <template>', 'path template, e.g. "{albumartist}/{album}/{disc-}{track:02} - {title}{.ext}"')
-    .option('--allow-non-empty', 'mount even if MOUNTPOINT is not empty (hides its content while mounted)', false)
-    .option('--read-timeout <ms>', 'deadline of one read through the mount, then EIO', positiveInt)
-    .addOption(new Option('--log-level <level>', 'log verbosity on stderr').choices(['debug', 'info', 'warn', 'error']))
+    .exitOverride()
     .addHelpText(
       'after',
       `
 Examples:
-  $ musicfs mount ~/Music-by-tag --origin ~/Music
-  $ musicfs mount /mnt/music --origin /srv/nas/flac --origin /media/usb/mp3`,
-    )
-    .action(async (mountPoint: string, opts: { origin: string[]; layout?: string; allowNonEmpty: boolean; readTimeout?: number; logLevel?: LogLevelName }) => {
-      const flags: Partial<MusicFsConfig> = {};
-      if (opts.layout !== undefined) flags.layout = opts.layout;
-      if (opts.readTimeout !== undefined) flags.readTimeoutMs = opts.readTimeout;
-      if (opts.logLevel !== undefined) flags.logLevel = opts.logLevel;
-      setExitCode(await host.runMount({ mountPoint, origins: opts.origin.map((path) => ({ path })), allowNonEmpty: opts.allowNonEmpty, flags }));
-    });
+  $ musicfs mount ~/Music-by-tag --origin ~/Music     run in the foreground
+  $ musicfs status
+  $ musicfs search artist:coltrane year:1957..1965
+  $ musicfs origin add /srv/nas/flac --name nas
+  $ musicfs events --type scan_completed
 
+Shell completion:  ${BASH_INSTALL}
+                   (zsh, fish: see musicfs completion --help)`,
+    );
+
+  registerDaemonCommands(program, kit);
+  registerStatusCommands(program, kit);
+  registerSearchCommand(program, kit);
+  registerOriginCommands(program, kit);
+  registerEventsCommand(program, kit);
+  registerConfigCommands(program, kit);
+  registerCompletionCommand(program, kit);
   return program;
 }
 
-/** Parses argv and runs the command; returns the process exit code. */
-export async function runCli(argv: readonly string[], host: CliHost, io: CliIo): Promise<number> {
+/** Parses argv (node, script, args...) and runs the command; returns the exit code. */
+export async function runCli(argv: readonly string[], host: CliHost, io: CliIo, runtime: Partial<CliRuntime> = {}): Promise<number> {
+  const rt: CliRuntime = { env: process.env, cwd: process.cwd(), interrupts: processInterrupts, ...runtime };
+  const pool = new ClientPool();
   let exitCode: number = ExitCode.OK;
-  const program = buildProgram(host, io, (code) => (exitCode = code));
+  const kit = new CommandKit(host, io, rt, pool, (code) => (exitCode = code));
   try {
-    await program.parseAsync([...argv]);
+    await buildProgram(kit, io).parseAsync([...argv]);
+    return exitCode;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version end here too, with exit code 0.
-      return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
-    }
-    throw err;
+    return report(err, io);
+  } finally {
+    pool.closeAll();
   }
-  return exitCode;
+}
+
+/** One line on stderr (none for commander, which has printed its own) and the exit code. */
+function report(err: unknown, io: CliIo): number {
+  if (err instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+  }
+  if (isMusicFsError(err)) {
+    io.err(`musicfs: ${oneLine(err.message)}\n`);
+    return exitCodeFor(err.code);
+  }
+  io.err(`musicfs: internal error: ${oneLine(describeError(err))}\n`);
+  return ExitCode.INTERNAL;
+}
+
+function oneLine(text: string): string {
+  return text.trim().replace(/\s*\n\s*/g, ' ');
 }

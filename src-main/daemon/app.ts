@@ -1,96 +1,92 @@
-import { realpath, stat, access } from 'node:fs/promises';
-import { constants } from 'node:fs';
-import { basename } from 'node:path';
-import type { MusicFsConfig } from '../../src-shared/config.js';
+import { join } from 'node:path';
 import { MusicFsError } from '../../src-shared/errors.js';
-import { compileLayout, type CompiledLayout } from '../../src-shared/layout/index.js';
-import { delay } from './base/async.js';
+import { compileLayout } from '../../src-shared/layout/index.js';
+import { parseSearchQuery } from '../../src-shared/search/query.js';
+import type { StatePaths } from '../common/xdg.js';
 import { Emitter } from './base/event.js';
 import { Disposable, toDisposable } from './base/lifecycle.js';
-import type { Logger } from './base/logger.js';
-import { resolveStatePaths, type StatePaths } from '../common/xdg.js';
+import type { Logger, LogLevel } from './base/logger.js';
+import { sleep, Supervisor } from './base/supervisor.js';
 import { Catalog, type TrackRecord } from './catalog/catalog.js';
-import type { DaemonEvent } from './events.js';
-import { FuseMount } from './fuse/fuse-mount.js';
-import { checkFuseAvailable, prepareMountpoint } from './fuse/mountpoint.js';
-import { LocalOrigin } from './origins/local-origin.js';
-import type { Origin } from './origins/origin.js';
-import { Scanner, type CatalogDelta } from './scan/scanner.js';
+import { CatalogSearcher } from './catalog/catalog-searcher.js';
+import type { ConfigEntryInfo, ConfigStore } from './config/config-store.js';
+import { checkSocketFree, ControlServer } from './control/control-server.js';
+import type { DaemonApi, MountView, SearchView, StatusView, TrackView } from './control/daemon-api.js';
+import { eventData } from './control/messages.js';
+import { Metrics } from './control/metrics.js';
+import { MetricsServer } from './control/metrics-server.js';
+import { createHandlers } from './control/service.js';
+import { WebhookDispatcher } from './control/webhooks.js';
+import { EventBus, originOf, type DaemonEvent } from './events.js';
+import { Library } from './library/library.js';
+import { MountService } from './mount/mount-service.js';
+import { OriginManager, type ManagedOrigin, type OriginSpec } from './origins/origin-manager.js';
+import { ScanCoordinator } from './scan/scan-coordinator.js';
 import type { ScanReport } from './scan/scan-report.js';
+import { Scanner, type ScanProgress } from './scan/scanner.js';
 import { TagReaderPool } from './scan/tag-reader-pool.js';
-import { FileReader } from './vfs/file-reader.js';
-import { LibraryTree, TreeBuilder } from './vfs/library-tree.js';
-import { Vfs } from './vfs/vfs.js';
 
 /**
- * The composition root: builds every service, owns them, and releases them in
- * reverse order. Start order: validate inputs → catalog → tree from the
- * catalog → mount (usable now) → watchers → background scans.
+ * The composition root: builds every service, owns them, wires their events,
+ * and releases them in reverse order. It is also the one facade the control
+ * plane talks to (DaemonApi).
+ *
+ * Start: config (given) → control socket free? → catalog → origins → library
+ * (usable tree from the catalog) → mount (when asked) → control server →
+ * metrics, webhooks, health checks → scans. Stop: the reverse, draining
+ * reads before unmounting.
  */
-
-export interface OriginSpec {
-  /** A local folder. */
-  path: string;
-  name?: string;
-}
 
 export interface DaemonOptions {
-  mountPoint: string;
-  origins: readonly OriginSpec[];
-  config: MusicFsConfig;
+  config: ConfigStore;
+  statePaths: StatePaths;
+  sessionOrigins: readonly OriginSpec[];
+  /** Mount here at start (the `mount` command, or [mount] path for `daemon`). */
+  mountPoint?: string;
   allowNonEmpty?: boolean;
-  statePaths?: StatePaths;
   logger: Logger;
+  /** Changes the level of every logger (log_level at run time). */
+  setLogLevel: (level: LogLevel) => void;
+  version: string;
 }
 
-/**
- * Minimum time between two rebuilds of the tree while a scan streams in; at
- * least this many times the last build's duration, so rebuilds never take
- * more than a small share of the main thread (where FUSE ops run).
- */
-const TREE_REBUILD_INTERVAL_MS = 300;
-const TREE_REBUILD_DUTY_FACTOR = 5;
-const DRAIN_TIMEOUT_MS = 5000;
 const SCAN_STOP_TIMEOUT_MS = 3000;
+const SEARCH_PAGE_SIZE = 500;
 
-export class Daemon extends Disposable {
-  private readonly events = new Emitter<DaemonEvent>();
-  readonly onEvent = this.events.event;
+export class Daemon extends Disposable implements DaemonApi {
+  private readonly bus = new EventBus();
+  readonly onEvent = this.bus.onEvent;
+  private readonly didRequestShutdown = new Emitter<string>();
+  /** Fires when something (Shutdown RPC) asks the daemon to stop. */
+  readonly onDidRequestShutdown = this.didRequestShutdown.event;
+  readonly startedAt = Date.now();
+  readonly metrics = new Metrics();
 
-  private tree = LibraryTree.empty();
-  /** Every track of the active origins, by id: the tree is built from here, not from SQLite. */
-  private readonly tracks = new Map<number, TrackRecord>();
-  private treeBuilder!: TreeBuilder;
-  private tracksChanged = true;
-  private rebuildTimer: NodeJS.Timeout | undefined;
-  private lastRebuild = 0;
-  private lastRebuildMs = 0;
-  private readonly scanAbort = new AbortController();
-  private readonly origins = new Map<number, Origin>();
-  private readonly originOrder: number[] = [];
-  private fuse: FuseMount | undefined;
   private catalog!: Catalog;
-  private scanner!: Scanner;
-  private readonly pendingScans = new Set<Promise<unknown>>();
+  private origins!: OriginManager;
+  private library!: Library;
+  private coordinator!: ScanCoordinator;
+  private searcher!: CatalogSearcher;
+  private mounts!: MountService;
+  private metricsServer: MetricsServer | undefined;
+  private webhooks: WebhookDispatcher | undefined;
+  private readonly socketPath: string;
+  private readonly supervisor: Supervisor;
+  private readonly logger: Logger;
 
-  private constructor(
-    private readonly options: DaemonOptions,
-    private readonly layout: CompiledLayout,
-    private readonly logger: Logger,
-  ) {
+  private constructor(private readonly options: DaemonOptions) {
     super();
+    this.logger = options.logger;
+    this.supervisor = new Supervisor(options.logger.child('supervisor'));
+    const configured = options.config.current.controlSocket;
+    this.socketPath = configured !== '' ? configured : join(options.statePaths.runtimeDir, 'control.sock');
   }
 
-  /** Validates everything, mounts, and starts background scans. Throws MusicFsError. */
+  /** Starts everything; throws MusicFsError (nothing left running) when something cannot start. */
   static async start(options: DaemonOptions): Promise<Daemon> {
-    const logger = options.logger;
-    const layout = compileLayout(options.config.layout);
-    const origins = await Promise.all(options.origins.map(validateOrigin));
-    const mountPoint = await prepareMountpoint(options.mountPoint, logger, { allowNonEmpty: options.allowNonEmpty ?? false });
-    await checkFuseAvailable();
-    const daemon = new Daemon({ ...options, mountPoint }, layout, logger);
+    const daemon = new Daemon(options);
     try {
-      await daemon.init(origins, options.statePaths ?? resolveStatePaths());
+      await daemon.init();
     } catch (err) {
       await daemon.dispose().catch(() => undefined);
       throw err;
@@ -98,149 +94,362 @@ export class Daemon extends Disposable {
     return daemon;
   }
 
-  get mountPoint(): string {
-    return this.options.mountPoint;
+  private async init(): Promise<void> {
+    const { config, statePaths, logger } = this.options;
+    const layout = compileLayout(config.current.layout);
+    // Refuse early, before touching the mountpoint, if another daemon runs.
+    await checkSocketFree(this.socketPath);
+
+    this.register(toDisposable(() => this.bus.dispose()));
+    this.catalog = Catalog.open(statePaths.catalogFile, logger.child('catalog'));
+    this.register(toDisposable(() => this.catalog.close()));
+
+    this.origins = new OriginManager(this.catalog, config, this.bus, logger.child('origins'), config.current.watchDebounceMs);
+    this.register(this.origins);
+    await this.origins.init(this.options.sessionOrigins);
+
+    this.library = new Library(layout, this.origins.enabledOrder(), this.catalog.listTracks());
+    this.register(this.library);
+    this.register(
+      this.library.onDidRebuild((tree) => {
+        this.metrics.setTracks(tree.fileCount);
+        this.metrics.setFolders(tree.dirCount);
+        this.bus.publish({ type: 'library_changed', tracks: tree.fileCount, folders: tree.dirCount });
+      }),
+    );
+    this.library.rebuildNow();
+
+    const pool = this.register(new TagReaderPool(logger.child('tags'), config.current.scanWorkers > 0 ? { workers: config.current.scanWorkers } : {}));
+    const scanner = new Scanner(this.catalog, pool, logger.child('scan'));
+    this.register(scanner.onDidChange((delta) => this.library.applyDelta(delta)));
+    this.register(scanner.onDidProgress((p) => this.bus.publish({ type: 'scan_progress', origin: p.origin, done: p.done, total: p.total })));
+    this.coordinator = new ScanCoordinator(scanner, this.bus, logger.child('scan'));
+    this.register(toDisposable(async () => {
+      await this.coordinator.dispose();
+      // Let stopped scans write what they read before the catalog closes.
+      await Promise.race([this.coordinator.whenIdle(), new Promise((r) => setTimeout(r, SCAN_STOP_TIMEOUT_MS).unref())]);
+    }));
+
+    this.searcher = this.register(new CatalogSearcher(statePaths.catalogFile, logger.child('search')));
+
+    this.mounts = new MountService({
+      library: this.library,
+      origins: {
+        origin: (id) => {
+          const o = this.origins.byId(id);
+          return o?.enabled ? o.origin : undefined;
+        },
+        nameOf: (id) => this.origins.byId(id)?.name ?? String(id),
+      },
+      events: this.bus,
+      logger,
+      observe: (op, ms, errno) => this.metrics.observeFuseOp(op, ms / 1000, errno),
+    });
+    this.register(this.mounts);
+    if (this.options.mountPoint !== undefined) {
+      await this.mounts.mount(this.options.mountPoint, this.mountSettings(this.options.allowNonEmpty));
+      this.metrics.setMounted(true);
+    }
+
+    const handlers = createHandlers(this, logger.child('rpc'), (method, code, seconds) => this.metrics.observeRpc(method, code, seconds));
+    this.register(await ControlServer.start(this.socketPath, handlers, logger.child('control')));
+
+    this.register(this.bus.onEvent((e) => this.onDaemonEvent(e)));
+    this.register(this.origins.onDidChange(({ origin, change }) => void this.onOriginChange(origin, change)));
+    this.register(config.onDidChange((c) => void this.onConfigChange(c.key, c.value)));
+    await this.startMetricsServer(config.current.metricsListen);
+    this.register(toDisposable(() => this.metricsServer?.dispose()));
+    this.startWebhooks();
+    this.register(toDisposable(() => this.webhooks?.dispose()));
+
+    this.register(this.supervisor);
+    this.supervisor.run('health-checks', (signal) => this.healthLoop(signal));
+    this.supervisor.run('periodic-rescans', (signal) => this.rescanLoop(signal));
+    for (const o of this.origins.list()) if (o.enabled) this.coordinator.start(o);
+  }
+
+  // ---- wiring ----
+
+  private onDaemonEvent(e: DaemonEvent): void {
+    switch (e.type) {
+      case 'scan_started':
+        this.metrics.scanStarted(e.origin, e.kind);
+        break;
+      case 'scan_completed':
+        // Apply at once: whoever hears "scan complete" next sees the result in the mount.
+        this.library.rebuildNow();
+        this.metrics.scanCompleted(e.origin, e.report.kind, { ...e.report, errors: e.report.errors.length });
+        break;
+      case 'origin_health_changed':
+        this.metrics.setOriginHealth(e.origin, e.state);
+        break;
+      case 'mount_state_changed':
+        this.metrics.setMounted(e.mounted);
+        break;
+      default:
+        break;
+    }
+    if (this.webhooks) {
+      this.webhooks.publish({ type: e.type, timestamp: e.timestamp, ...(originOf(e) !== undefined ? { origin: originOf(e)! } : {}), data: eventData(e) });
+      for (const s of this.webhooks.stats()) this.metrics.setWebhookQueue(s.url, s.queued);
+    }
+  }
+
+  private async onOriginChange(o: ManagedOrigin, change: string): Promise<void> {
+    if (change === 'removed') {
+      await this.coordinator.stop(o);
+      this.metrics.removeOrigin(o.name);
+    } else if (o.enabled) {
+      this.coordinator.start(o);
+    } else {
+      await this.coordinator.stop(o);
+    }
+    this.library.setOriginOrder(this.origins.enabledOrder());
+  }
+
+  private async onConfigChange(key: string, value: string): Promise<void> {
+    const config = this.options.config.current;
+    this.bus.publish({ type: 'config_changed', key, value });
+    try {
+      switch (key) {
+        case 'layout':
+          this.library.setLayout(compileLayout(config.layout));
+          break;
+        case 'log_level':
+          this.options.setLogLevel(config.logLevel);
+          break;
+        case 'metrics.listen':
+          await this.metricsServer?.dispose();
+          this.metricsServer = undefined;
+          await this.startMetricsServer(config.metricsListen);
+          break;
+        default:
+          break;
+      }
+    } catch (err) {
+      this.logger.error('cannot apply a configuration change', { key, reason: (err as Error).message });
+    }
+  }
+
+  private async startMetricsServer(listen: string): Promise<void> {
+    if (listen === '') return;
+    this.metricsServer = await MetricsServer.start(
+      {
+        listen,
+        metrics: this.metrics,
+        readiness: () => {
+          const wanted = this.options.mountPoint !== undefined;
+          if (wanted && !this.mounts.isMounted) return { ready: false, reason: 'not mounted' };
+          return { ready: true };
+        },
+      },
+      this.logger.child('metrics'),
+    );
+  }
+
+  private startWebhooks(): void {
+    const hooks = this.options.config.current.webhooks;
+    if (hooks.length === 0) return;
+    this.webhooks = new WebhookDispatcher(hooks, this.logger.child('webhooks'), {
+      onDelivered: (url, _attempt, ms) => this.metrics.webhookDelivered(url, ms / 1000),
+      onFailedAttempt: (url) => this.metrics.webhookFailedAttempt(url),
+      onGaveUp: (url) => this.metrics.webhookGaveUp(url),
+      onDropped: (url) => this.metrics.webhookDropped(url),
+    });
+  }
+
+  private async healthLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const c = this.options.config.current;
+      await this.origins.checkHealth(c.healthTimeoutMs);
+      await sleep(c.healthIntervalSec * 1000, signal);
+    }
+  }
+
+  private async rescanLoop(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const minutes = this.options.config.current.rescanIntervalMin;
+      // Re-read the interval every minute while off: `config set` turns it on.
+      await sleep(minutes > 0 ? minutes * 60_000 : 60_000, signal);
+      if (signal.aborted) return;
+      if (this.options.config.current.rescanIntervalMin === 0) continue;
+      for (const o of this.origins.list()) {
+        if (!o.enabled || o.scanning) continue;
+        await this.coordinator.rescan(o, () => undefined, signal).catch(() => undefined);
+      }
+    }
+  }
+
+  private mountSettings(allowNonEmpty: boolean | undefined) {
+    const config = this.options.config;
+    return {
+      readTimeoutMs: () => config.current.readTimeoutMs,
+      attrTimeoutSec: config.current.attrTimeoutSec,
+      allowNonEmpty: allowNonEmpty ?? config.current.mountAllowNonEmpty,
+    };
+  }
+
+  // ---- DaemonApi ----
+
+  get configPath(): string {
+    return this.options.config.file;
+  }
+
+  get mountPoint(): string | undefined {
+    return this.mounts?.mountPoint;
   }
 
   get trackCount(): number {
-    return this.tree.fileCount;
+    return this.library?.current.fileCount ?? 0;
+  }
+
+  get controlSocket(): string {
+    return this.socketPath;
   }
 
   /** Resolves when every scan started so far has finished. */
-  async whenScansIdle(): Promise<void> {
-    while (this.pendingScans.size > 0) await Promise.allSettled([...this.pendingScans]);
+  whenScansIdle(): Promise<void> {
+    return this.coordinator.whenIdle();
   }
 
-  private async init(origins: { path: string; name: string }[], paths: StatePaths): Promise<void> {
-    const logger = this.logger;
-    this.catalog = Catalog.open(paths.catalogFile, logger.child('catalog'));
-    this.register(toDisposable(() => this.catalog.close()));
+  status(): StatusView {
+    const tree = this.library.current;
+    const origins = this.origins.list();
+    return {
+      version: this.options.version,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      mount: this.mountState(),
+      tracks: tree.fileCount,
+      folders: tree.dirCount,
+      libraryBytes: tree.totalBytes,
+      origins: origins.length,
+      originsEnabled: origins.filter((o) => o.enabled).length,
+      scanning: this.coordinator.busy,
+      catalogPath: this.catalog.file,
+      configPath: this.options.config.file,
+      socketPath: this.socketPath,
+      metricsUrl: this.metricsServer?.url ?? '',
+    };
+  }
 
-    for (const spec of origins) {
-      const record = this.catalog.ensureOrigin(spec.name, spec.path, 'local');
-      if (this.origins.has(record.id)) continue; // the same folder given twice
-      const origin = new LocalOrigin(record.id, record.name, record.root, logger.child(`origin:${record.name}`), this.options.config.watchDebounceMs);
-      this.origins.set(record.id, origin);
-      this.originOrder.push(record.id);
-      this.register(origin);
+  requestShutdown(reason: string): void {
+    this.didRequestShutdown.fire(reason);
+  }
+
+  mountState(): MountView {
+    return { mounted: this.mounts.isMounted, mountPoint: this.mounts.mountPoint ?? '', openFiles: this.mounts.openFiles };
+  }
+
+  async mount(path: string | undefined, allowNonEmpty: boolean | undefined): Promise<MountView> {
+    const target = path ?? this.options.config.current.mountPath;
+    if (!target) throw new MusicFsError('USAGE', 'no mountpoint given and [mount] path is not set in config.toml');
+    await this.mounts.mount(target, this.mountSettings(allowNonEmpty));
+    return this.mountState();
+  }
+
+  async unmount(): Promise<MountView> {
+    const mountPoint = await this.mounts.unmount();
+    return { mounted: false, mountPoint, openFiles: 0 };
+  }
+
+  listOrigins(): ManagedOrigin[] {
+    return this.origins.list();
+  }
+
+  originTrackCount(o: ManagedOrigin): number {
+    return this.library.countOf(o.id);
+  }
+
+  async addOrigin(spec: OriginSpec, sessionOnly: boolean): Promise<ManagedOrigin> {
+    return this.origins.add(spec, sessionOnly);
+  }
+
+  updateOrigin(name: string, patch: { newName?: string; priority?: number; enabled?: boolean }): Promise<ManagedOrigin> {
+    return this.origins.update(name, patch);
+  }
+
+  async removeOrigin(name: string): Promise<ManagedOrigin> {
+    const o = this.origins.get(name);
+    await this.coordinator.stop(o);
+    const { origin, removedTrackIds } = await this.origins.remove(name);
+    this.library.applyDelta({ upserted: [], removedIds: removedTrackIds });
+    this.library.rebuildNow();
+    return origin;
+  }
+
+  async checkOriginHealth(name: string | undefined, now: boolean): Promise<ManagedOrigin[]> {
+    if (now || name !== undefined) return this.origins.checkHealth(this.options.config.current.healthTimeoutMs, name);
+    return this.origins.list();
+  }
+
+  async rescan(name: string | undefined, onProgress: (p: ScanProgress) => void, onReport: (r: ScanReport) => void, signal: AbortSignal): Promise<void> {
+    const targets = name !== undefined ? [this.origins.get(name)] : this.origins.list().filter((o) => o.enabled);
+    for (const o of targets) {
+      if (!o.enabled) throw new MusicFsError('USAGE', `origin "${o.name}" is disabled; enable it first`, { origin: o.name });
+      signal.throwIfAborted();
+      const report = await this.coordinator.rescan(o, onProgress, signal);
+      if (signal.aborted) throw new MusicFsError('CANCELLED', 'rescan cancelled', { origin: o.name });
+      onReport(report);
     }
+  }
 
-    const pool = this.register(new TagReaderPool(logger.child('tags'), this.options.config.scanWorkers > 0 ? { workers: this.options.config.scanWorkers } : {}));
-    this.scanner = new Scanner(this.catalog, pool, logger.child('scan'));
-    this.register(this.scanner.onDidChange((delta) => this.applyDelta(delta)));
-    this.register(this.scanner.onDidProgress((p) => this.events.fire({ type: 'scan_progress', origin: p.origin, done: p.done, total: p.total })));
-    this.register(toDisposable(() => this.scanAbort.abort(new Error('shutting down'))));
+  async search(query: string, limit: number, offset: number): Promise<SearchView> {
+    const parsed = parseSearchQuery(query);
+    const result = await this.searcher.search(parsed, limit, offset);
+    return { tracks: this.viewsOf(result.ids), total: result.total, tookMs: result.tookMs };
+  }
 
-    // Usable at once from what the catalog already knows.
-    for (const t of this.catalog.listTracks(this.originOrder)) this.tracks.set(t.id, t);
-    this.treeBuilder = new TreeBuilder(this.layout, this.originOrder);
-    this.rebuildTree();
-    const reader = new FileReader({ origin: (id) => this.origins.get(id) }, logger.child('reader'));
-    this.register(toDisposable(() => reader.closeAll()));
-    const vfs = new Vfs(() => this.tree, reader);
-    const fuse = new FuseMount(vfs, { mountPoint: this.mountPoint, opTimeoutMs: this.options.config.readTimeoutMs, attrTimeoutSec: this.options.config.attrTimeoutSec, allowNonEmpty: this.options.allowNonEmpty ?? false }, logger.child('fuse'));
-    await fuse.mount();
-    this.fuse = fuse;
-    this.register(toDisposable(async () => {
-      const drained = await fuse.drain(DRAIN_TIMEOUT_MS);
-      if (!drained) logger.warn('unmounting with reads still in flight', { pending: fuse.pendingOps });
-      await fuse.dispose();
-      this.events.fire({ type: 'mount_state_changed', mounted: false, mountPoint: this.mountPoint, tracks: this.tree.fileCount });
-    }));
-    this.events.fire({ type: 'mount_state_changed', mounted: true, mountPoint: this.mountPoint, tracks: this.tree.fileCount });
+  async searchAll(query: string, onPage: (tracks: TrackView[]) => void, signal: AbortSignal): Promise<number> {
+    const parsed = parseSearchQuery(query);
+    let sent = 0;
+    await this.searcher.searchAll(
+      parsed,
+      SEARCH_PAGE_SIZE,
+      (ids) => {
+        const views = this.viewsOf(ids);
+        sent += views.length;
+        onPage(views);
+      },
+      signal,
+    );
+    return sent;
+  }
 
-    for (const origin of this.origins.values()) {
-      // Watch first: the walk registers each folder before listing it.
-      if (origin.watch) {
-        this.register(origin.watch((changed) => this.track(this.runScan(origin, 'changes', changed))));
-      }
-      this.track(this.runScan(origin, 'full'));
+  /** Catalog ids → files of the mount, replicas folded into one (hidden ones dropped). */
+  private viewsOf(ids: readonly number[]): TrackView[] {
+    const tree = this.library.current;
+    const byPath = new Map<string, TrackView>();
+    for (const id of ids) {
+      const path = tree.pathOfTrack(id);
+      if (path === undefined) continue;
+      const view = byPath.get(path);
+      if (view) view.trackIds.push(id);
+      else byPath.set(path, { path, trackIds: [id] });
     }
+    return [...byPath.values()];
   }
 
-  private track(p: Promise<unknown>): void {
-    this.pendingScans.add(p);
-    void p.finally(() => this.pendingScans.delete(p));
+  trackRecord(id: number): TrackRecord | undefined {
+    return this.library.track(id);
   }
 
-  private async runScan(origin: Origin, kind: 'full' | 'changes', paths: string[] = []): Promise<void> {
-    if (this.scanAbort.signal.aborted) return;
-    this.events.fire({ type: 'scan_started', origin: origin.name, kind });
-    let report: ScanReport;
-    try {
-      report =
-        kind === 'full'
-          ? await this.scanner.fullScan(origin, this.scanAbort.signal)
-          : await this.scanner.scanPaths(origin, paths, this.scanAbort.signal);
-    } catch (err) {
-      if (this.scanAbort.signal.aborted) return;
-      this.logger.error('scan failed', { origin: origin.name, kind, reason: (err as Error).message });
-      return;
-    }
-    // Apply right away: changes show in the mount without waiting for the throttle.
-    this.rebuildTree();
-    this.events.fire({ type: 'scan_completed', report });
+  originName(id: number): string | undefined {
+    return this.origins.byId(id)?.name;
   }
 
-  private applyDelta(delta: CatalogDelta): void {
-    for (const id of delta.removedIds) this.tracks.delete(id);
-    for (const t of delta.upserted) this.tracks.set(t.id, t);
-    this.tracksChanged = true;
-    this.scheduleRebuild();
+  configEntries(keys: readonly string[]): ConfigEntryInfo[] {
+    return this.options.config.entries(keys);
   }
 
-  private scheduleRebuild(): void {
-    if (this.rebuildTimer) return;
-    const interval = Math.max(TREE_REBUILD_INTERVAL_MS, TREE_REBUILD_DUTY_FACTOR * this.lastRebuildMs);
-    const wait = Math.max(0, this.lastRebuild + interval - Date.now());
-    this.rebuildTimer = setTimeout(() => {
-      this.rebuildTimer = undefined;
-      this.rebuildTree();
-    }, wait);
-    this.rebuildTimer.unref();
-  }
-
-  /** Swaps in a tree built from the current tracks, if they changed since the last build. */
-  private rebuildTree(): void {
-    if (this.isDisposed) return;
-    if (this.rebuildTimer) {
-      clearTimeout(this.rebuildTimer);
-      this.rebuildTimer = undefined;
-    }
-    if (!this.tracksChanged) return;
-    this.tracksChanged = false;
-    const started = performance.now();
-    this.tree = this.treeBuilder.build(this.tracks.values());
-    this.lastRebuild = Date.now();
-    this.lastRebuildMs = performance.now() - started;
-    this.events.fire({ type: 'library_changed', tracks: this.tree.fileCount, folders: this.tree.dirCount });
+  setConfig(key: string, value: string): Promise<ConfigEntryInfo> {
+    return this.options.config.set(key, value, (k, v) => {
+      if (k === 'layout') compileLayout(String(v));
+    });
   }
 
   override async dispose(): Promise<void> {
-    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
-    this.scanAbort.abort(new Error('shutting down'));
-    // Let stopped scans write what they read before the catalog closes.
-    await Promise.race([this.whenScansIdle(), delay(SCAN_STOP_TIMEOUT_MS)]);
+    this.didRequestShutdown.dispose();
     await super.dispose();
-    this.events.dispose();
   }
-}
-
-async function validateOrigin(spec: OriginSpec): Promise<{ path: string; name: string }> {
-  let real: string;
-  try {
-    real = await realpath(spec.path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new MusicFsError('ORIGIN_MISSING', `origin folder ${spec.path} does not exist`, { path: spec.path });
-    throw new MusicFsError('ORIGIN_UNREADABLE', `origin folder ${spec.path} cannot be opened: ${(err as Error).message}`, { path: spec.path });
-  }
-  const st = await stat(real);
-  if (!st.isDirectory()) throw new MusicFsError('ORIGIN_NOT_DIRECTORY', `origin ${spec.path} is not a folder`, { path: spec.path });
-  try {
-    await access(real, constants.R_OK | constants.X_OK);
-  } catch {
-    throw new MusicFsError('ORIGIN_UNREADABLE', `origin folder ${spec.path} is not readable by this user`, { path: spec.path });
-  }
-  return { path: real, name: spec.name ?? (basename(real) || 'root') };
 }

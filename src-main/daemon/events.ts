@@ -1,15 +1,55 @@
+import { Emitter, type Event } from './base/event.js';
 import type { ScanReport } from './scan/scan-report.js';
 
 /**
  * The daemon's typed event bus: a closed union, named for what happened.
- * The CLI's foreground output reads it today; the gRPC stream, webhooks and
- * metrics will read the same events.
+ * The gRPC event stream, webhooks, metrics and the CLI's foreground output all
+ * read these same events. Later issues add cache and federation events.
  */
-export type DaemonEvent =
-  | { type: 'mount_state_changed'; mounted: boolean; mountPoint: string; tracks: number }
+
+export type HealthStateName = 'unknown' | 'healthy' | 'degraded' | 'unhealthy';
+export type OriginChange = 'added' | 'removed' | 'enabled' | 'disabled' | 'updated';
+
+export type DaemonEventBody =
+  | { type: 'track_opened'; path: string; origin: string }
   | { type: 'scan_started'; origin: string; kind: ScanReport['kind'] }
   | { type: 'scan_progress'; origin: string; done: number; total: number }
-  | { type: 'scan_completed'; report: ScanReport }
-  | { type: 'library_changed'; tracks: number; folders: number };
+  | { type: 'scan_completed'; origin: string; report: ScanReport }
+  | { type: 'library_changed'; tracks: number; folders: number }
+  | { type: 'origin_health_changed'; origin: string; state: HealthStateName; previous: HealthStateName; reason: string }
+  | { type: 'mount_state_changed'; mounted: boolean; mountPoint: string; tracks: number }
+  | { type: 'config_changed'; key: string; value: string }
+  | { type: 'origin_changed'; origin: string; change: OriginChange };
 
+export type DaemonEvent = DaemonEventBody & { timestamp: number };
 export type DaemonEventType = DaemonEvent['type'];
+
+export const DAEMON_EVENT_TYPES: readonly DaemonEventType[] = [
+  'track_opened',
+  'scan_started',
+  'scan_progress',
+  'scan_completed',
+  'library_changed',
+  'origin_health_changed',
+  'mount_state_changed',
+  'config_changed',
+  'origin_changed',
+];
+
+export class EventBus {
+  private readonly emitter = new Emitter<DaemonEvent>();
+  readonly onEvent: Event<DaemonEvent> = this.emitter.event;
+
+  publish(body: DaemonEventBody): void {
+    this.emitter.fire({ ...body, timestamp: Date.now() });
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}
+
+/** The origin an event concerns, if any (stream and webhook filters match on it). */
+export function originOf(event: DaemonEvent): string | undefined {
+  return 'origin' in event ? event.origin : undefined;
+}

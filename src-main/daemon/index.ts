@@ -2,7 +2,8 @@
  * The daemon's one public surface: what the process entry (and, later, the
  * Electron host) may use. Everything else in daemon/ is internal.
  */
-export { Daemon, type DaemonOptions, type OriginSpec } from './app.js';
+export { Daemon, type DaemonOptions } from './app.js';
 export type { DaemonEvent, DaemonEventType } from './events.js';
-export { runForegroundMount, type ForegroundMountOptions } from './foreground.js';
+export type { OriginSpec } from './origins/origin-manager.js';
+export { runDaemon, type RunDaemonOptions } from './run.js';
 export { summariseReport, type ScanReport } from './scan/scan-report.js';

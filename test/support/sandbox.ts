@@ -77,6 +77,11 @@ export class DaemonProcess {
     return this.waitForOutput(/^musicfs: mounted /m, 1, timeoutMs);
   }
 
+  /** Waits for the daemon's ready line (printed by `mount` and `daemon` alike). */
+  daemonReady(timeoutMs = 30_000): Promise<void> {
+    return this.waitForOutput(/^musicfs: daemon ready /m, 1, timeoutMs);
+  }
+
   /** Waits until `n` full scans have completed (one per origin at start). */
   scansComplete(n: number, timeoutMs = 60_000): Promise<void> {
     return this.waitForOutput(/^scan complete: /m, n, timeoutMs);
@@ -133,6 +138,15 @@ export class Sandbox {
     const daemon = new DaemonProcess(child, mountPoint);
     this.daemons.push(daemon);
     this.mountPoints.add(resolve(mountPoint));
+    return daemon;
+  }
+
+  /** Starts `musicfs daemon ARGS` (does not wait); `mountPoint` is tracked for cleanup. */
+  startDaemon(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}, mountPoint?: string): DaemonProcess {
+    const child = spawn(MUSICFS_BIN, ['daemon', ...args], { env: { ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const daemon = new DaemonProcess(child, mountPoint ?? '');
+    this.daemons.push(daemon);
+    if (mountPoint) this.mountPoints.add(resolve(mountPoint));
     return daemon;
   }
 

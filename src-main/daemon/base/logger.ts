@@ -14,6 +14,7 @@ export interface Logger {
 }
 
 export interface LoggerOptions {
+  /** Read at every record: change it to change the level of every child at once. */
   level: LogLevel;
   /** Where lines go; stderr by default. */
   write?: (line: string) => void;
@@ -26,9 +27,8 @@ export function parseLogLevel(value: string | undefined): LogLevel | undefined {
 
 export function createLogger(options: LoggerOptions, scope = 'musicfs'): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
-  const min = LEVEL_RANK[options.level];
   const log = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => {
-    if (LEVEL_RANK[level] < min) return;
+    if (LEVEL_RANK[level] < LEVEL_RANK[options.level]) return;
     if (options.json) {
       write(JSON.stringify({ time: new Date().toISOString(), level, scope, message, ...fields }));
       return;

@@ -142,34 +142,43 @@ describe('Catalog.open', () => {
 });
 
 describe('Catalog.ensureOrigin', () => {
-  test('is stable by root and de-duplicates names', () => {
+  test('is stable by root, and the given name is authoritative', () => {
     const file = freshFile();
     const c = openCatalog(file);
     const a = c.ensureOrigin('music', '/mnt/a', 'local');
-    const b = c.ensureOrigin('music', '/mnt/b', 'local');
-    const d = c.ensureOrigin('music', '/mnt/d', 'local');
+    const b = c.ensureOrigin('flac', '/mnt/b', 'local');
     assert.equal(a.name, 'music');
-    assert.equal(b.name, 'music-2');
-    assert.equal(d.name, 'music-3');
-    assert.equal(new Set([a.id, b.id, d.id]).size, 3);
-    // Same root: same origin, whatever name is asked for.
-    assert.deepEqual(c.ensureOrigin('other', '/mnt/b', 'local'), b);
+    assert.notEqual(a.id, b.id);
+    // Same root, same name: the same origin.
     assert.deepEqual(c.ensureOrigin('music', '/mnt/a', 'local'), a);
-    assert.deepEqual(c.listOrigins(), [a, b, d]);
+    // Same root, new name: renamed, same id (its tracks stay).
+    assert.deepEqual(c.ensureOrigin('lossless', '/mnt/b', 'local'), { ...b, name: 'lossless' });
     c.close();
-    // And across restarts.
     const again = openCatalog(file);
-    assert.deepEqual(again.ensureOrigin('music', '/mnt/d', 'local'), d);
-    assert.equal(again.ensureOrigin('music', '/mnt/e', 'local').name, 'music-4');
+    assert.deepEqual(again.ensureOrigin('music', '/mnt/a', 'local'), a);
   });
 
-  test('a name that looks like a suffixed one is still de-duplicated', () => {
+  test('a stale origin holding a wanted name is renamed out of the way', () => {
     const c = openCatalog();
-    assert.equal(c.ensureOrigin('music-2', '/x', 'local').name, 'music-2');
-    assert.equal(c.ensureOrigin('music', '/y', 'local').name, 'music');
-    assert.equal(c.ensureOrigin('music', '/z', 'local').name, 'music-3');
+    const old = c.ensureOrigin('music', '/old', 'local');
+    const now = c.ensureOrigin('music', '/new', 'local');
+    assert.equal(now.name, 'music');
+    assert.notEqual(now.id, old.id);
+    assert.equal(c.listOrigins().find((o) => o.id === old.id)?.name, `music@${old.id}`);
+  });
+
+  test('removeOrigin forgets the origin and returns its track ids', () => {
+    const c = openCatalog();
+    const o = c.ensureOrigin('m', '/m', 'local');
+    const keep = c.ensureOrigin('k', '/k', 'local');
+    const applied = c.applyChanges(o.id, { upserts: [upsert('a.flac'), upsert('b.flac')], errors: [], removed: [] });
+    c.applyChanges(keep.id, { upserts: [upsert('c.flac')], errors: [], removed: [] });
+    assert.deepEqual(c.removeOrigin(o.id).sort(), applied.upserted.map((t) => t.id).sort());
+    assert.deepEqual(c.listOrigins().map((x) => x.name), ['k']);
+    assert.equal(c.countTracks(), 1);
   });
 });
+
 
 describe('Catalog.applyChanges', () => {
   test('counts added, updated and removed', () => {

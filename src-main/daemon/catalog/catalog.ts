@@ -195,15 +195,37 @@ export class Catalog {
 
   // ---- origins ----
 
-  /** The origin with this root, created (with a unique name based on `name`) if new. */
+  /**
+   * The origin with this root, created if new, named `name`: the caller's
+   * name is authoritative, so a stale origin holding that name (a folder no
+   * longer configured) is renamed out of the way.
+   */
   ensureOrigin(name: string, root: string, kind: string): OriginRecord {
-    const existing = this.db.prepare('SELECT id, name, root, kind FROM origins WHERE root = ?').get(root) as OriginRecord | undefined;
-    if (existing) return existing;
-    const taken = new Set(this.db.prepare('SELECT name FROM origins').pluck().all() as string[]);
-    let unique = name;
-    for (let n = 2; taken.has(unique); n++) unique = `${name}-${n}`;
-    const info = this.db.prepare('INSERT INTO origins (name, root, kind, created_at) VALUES (?, ?, ?, ?)').run(unique, root, kind, Date.now());
-    return { id: Number(info.lastInsertRowid), name: unique, root, kind };
+    return this.db.transaction(() => {
+      const existing = this.db.prepare('SELECT id, name, root, kind FROM origins WHERE root = ?').get(root) as OriginRecord | undefined;
+      if (existing && existing.name === name) return existing;
+      const holder = this.db.prepare('SELECT id FROM origins WHERE name = ? AND root != ?').pluck().get(name, root) as number | undefined;
+      if (holder !== undefined) this.db.prepare('UPDATE origins SET name = ? WHERE id = ?').run(`${name}@${holder}`, holder);
+      if (existing) {
+        this.db.prepare('UPDATE origins SET name = ? WHERE id = ?').run(name, existing.id);
+        return { ...existing, name };
+      }
+      const info = this.db.prepare('INSERT INTO origins (name, root, kind, created_at) VALUES (?, ?, ?, ?)').run(name, root, kind, Date.now());
+      return { id: Number(info.lastInsertRowid), name, root, kind };
+    })();
+  }
+
+  renameOrigin(id: number, name: string): void {
+    this.db.prepare('UPDATE origins SET name = ? WHERE id = ?').run(name, id);
+  }
+
+  /** Forgets an origin and everything scanned from it; returns the removed track ids. */
+  removeOrigin(id: number): number[] {
+    return this.db.transaction(() => {
+      const ids = this.db.prepare('DELETE FROM tracks WHERE origin_id = ? RETURNING id').pluck().all(id) as number[];
+      this.db.prepare('DELETE FROM origins WHERE id = ?').run(id);
+      return ids;
+    })();
   }
 
   listOrigins(): OriginRecord[] {

@@ -89,6 +89,53 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'search: year and prefix indexes in tracks_fts',
+    up(db) {
+      // Search (search-sql.ts) answers everything from the FTS index alone:
+      // - `fts_year` indexes four-digit years (a generated column of tracks,
+      //   so 'rebuild' and 'integrity-check' see what the triggers index): a
+      //   year range is an OR of tokens and prefixes ("195"* = the 1950s) in
+      //   the same MATCH as the text, instead of a lookup of every matching
+      //   row in `tracks` (5–14 ms for a broad word on 100k tracks).
+      // - prefix indexes for 1–3 characters: "s"* reads one doclist instead
+      //   of merging thousands (its count on 100k tracks: 5 ms → 0.5 ms).
+      db.exec(`
+        ALTER TABLE tracks ADD COLUMN fts_year INTEGER
+          GENERATED ALWAYS AS (CASE WHEN year BETWEEN 1000 AND 9999 THEN year END) VIRTUAL;
+
+        DROP TRIGGER tracks_fts_insert;
+        DROP TRIGGER tracks_fts_delete;
+        DROP TRIGGER tracks_fts_update;
+        DROP TABLE tracks_fts;
+
+        CREATE VIRTUAL TABLE tracks_fts USING fts5 (
+          artist, album_artist, album, title, genre, fts_year,
+          content = 'tracks', content_rowid = 'id',
+          tokenize = "unicode61 remove_diacritics 2",
+          prefix = '1 2 3'
+        );
+        CREATE TRIGGER tracks_fts_insert AFTER INSERT ON tracks BEGIN
+          INSERT INTO tracks_fts (rowid, artist, album_artist, album, title, genre, fts_year)
+          VALUES (new.id, new.artist, new.album_artist, new.album, new.title, new.genre, new.fts_year);
+        END;
+        CREATE TRIGGER tracks_fts_delete AFTER DELETE ON tracks BEGIN
+          INSERT INTO tracks_fts (tracks_fts, rowid, artist, album_artist, album, title, genre, fts_year)
+          VALUES ('delete', old.id, old.artist, old.album_artist, old.album, old.title, old.genre, old.fts_year);
+        END;
+        CREATE TRIGGER tracks_fts_update AFTER UPDATE OF artist, album_artist, album, title, genre, year ON tracks BEGIN
+          INSERT INTO tracks_fts (tracks_fts, rowid, artist, album_artist, album, title, genre, fts_year)
+          VALUES ('delete', old.id, old.artist, old.album_artist, old.album, old.title, old.genre, old.fts_year);
+          INSERT INTO tracks_fts (rowid, artist, album_artist, album, title, genre, fts_year)
+          VALUES (new.id, new.artist, new.album_artist, new.album, new.title, new.genre, new.fts_year);
+        END;
+
+        INSERT INTO tracks_fts (tracks_fts) VALUES ('rebuild');
+        INSERT INTO tracks_fts (tracks_fts) VALUES ('optimize');
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

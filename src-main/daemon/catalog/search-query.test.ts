@@ -15,21 +15,23 @@ describe('buildMatchExpression', () => {
     assert.equal(buildMatchExpression('"*()-:^'), undefined);
   });
 
-  test('each word becomes a quoted prefix term', () => {
-    assert.equal(buildMatchExpression('dub'), '"dub"*');
-    assert.equal(buildMatchExpression('  massive   attack '), '"massive"* "attack"*');
+  const TEXT = '{artist album_artist album title genre} : ';
+
+  test('each word becomes a quoted prefix term in the text columns', () => {
+    assert.equal(buildMatchExpression('dub'), `${TEXT}"dub"*`);
+    assert.equal(buildMatchExpression('  massive   attack '), `${TEXT}"massive"* AND ${TEXT}"attack"*`);
   });
 
   test('operators and punctuation are never passed through unquoted', () => {
     for (const input of ['a AND b', 'NOT x', 'x OR y', 'NEAR(a b)', 'artist:foo', '-x', 'a"b', '^start', '{a b}']) {
       const expr = buildMatchExpression(input)!;
-      // Outside the quoted terms there is nothing but spaces.
-      assert.equal(expr.replace(/"(?:[^"]|"")*"\*/g, '').trim(), '', `${input} → ${expr}`);
+      // Outside the quoted terms there is nothing but our column filters and ANDs.
+      assert.equal(expr.replace(/\{artist album_artist album title genre\} : "(?:[^"]|"")*"\*/g, '').replace(/ AND /g, '').trim(), '', `${input} → ${expr}`);
     }
   });
 
   test('control characters separate words (a NUL would end the FTS5 query early)', () => {
-    assert.equal(buildMatchExpression('a\u0000b'), '"a"* "b"*');
+    assert.equal(buildMatchExpression('a\u0000b'), `${TEXT}"a"* AND ${TEXT}"b"*`);
     assert.equal(buildMatchExpression('\u0000\u0007'), undefined);
   });
 

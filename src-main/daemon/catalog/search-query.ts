@@ -1,8 +1,11 @@
+import { buildFtsMatch } from './search-sql.js';
+
 /**
- * Turns free text typed by a user into a safe FTS5 MATCH expression: every
- * word must match (AND), each as a prefix, quoted so FTS5 operators and
- * punctuation in the input are taken literally. Returns undefined for a query
- * with no words.
+ * The simple matcher behind `Catalog.search`: free text only, no operators
+ * (a "-" or ":" is punctuation). Every word must match (AND), each as a
+ * prefix, in the text columns. The full query language is
+ * src-shared/search/query.ts, run off the main thread by CatalogSearcher.
+ * Returns undefined for a query with no words.
  */
 export function buildMatchExpression(text: string): string | undefined {
   const words = text
@@ -10,6 +13,5 @@ export function buildMatchExpression(text: string): string | undefined {
     // Control characters separate words too: FTS5 reads a NUL as the end of the query.
     .split(/[\s\p{P}\p{S}\p{Cc}]+/u)
     .filter((w) => w.length > 0);
-  if (words.length === 0) return undefined;
-  return words.map((w) => `"${w.replaceAll('"', '""')}"*`).join(' ');
+  return buildFtsMatch({ terms: words.map((text) => ({ text, phrase: false, negated: false })) });
 }

@@ -18,8 +18,8 @@ import { loadFuseBinding, type FuseInstance, type FuseOps, type FuseStat } from 
 
 export interface FuseMountOptions {
   mountPoint: string;
-  /** Deadline for open/read, in ms. */
-  opTimeoutMs: number;
+  /** Deadline for open/read, in ms (read at each op: a config change applies at once). */
+  opTimeoutMs: () => number;
   /** Seconds the kernel may cache names and attributes. */
   attrTimeoutSec?: number;
   /** Mount over a folder that has content (hidden while mounted). */
@@ -141,9 +141,9 @@ export class FuseMount implements AsyncDisposable {
           cb(result);
         };
         const timer = setTimeout(() => {
-          this.logger.warn('read timed out', { path, position: pos, length: len, timeoutMs: this.options.opTimeoutMs });
+          this.logger.warn('read timed out', { path, position: pos, length: len, timeoutMs: this.options.opTimeoutMs() });
           answer(Errno.EIO);
-        }, this.options.opTimeoutMs);
+        }, this.options.opTimeoutMs());
         vfs.read(fd, pos, len).then(
           (data) => {
             // Copy only while the kernel buffer is still ours (not after a timeout).
@@ -196,7 +196,7 @@ export class FuseMount implements AsyncDisposable {
       this.observe(op, performance.now() - started, result[0] as number, path);
       (cb as (...args: unknown[]) => void)(...result);
     };
-    const timer = setTimeout(() => answer([Errno.EIO]), this.options.opTimeoutMs);
+    const timer = setTimeout(() => answer([Errno.EIO]), this.options.opTimeoutMs());
     fn().then(answer, (err: unknown) => {
       if (toErrno(err) !== Errno.ENOENT && toErrno(err) !== Errno.EROFS) this.logError(op, path, err);
       answer([toErrno(err)]);

@@ -34,6 +34,8 @@ export class FileReader {
   constructor(
     private readonly origins: OriginLookup,
     private readonly logger: Logger,
+    /** Told of every successful open, with the origin serving it (events, metrics). */
+    private readonly onOpen: (path: string, originId: number) => void = () => undefined,
   ) {}
 
   get openCount(): number {
@@ -45,6 +47,7 @@ export class FileReader {
     await this.openNextReplica(file, 0);
     const fh = this.allocateHandle();
     this.files.set(fh, file);
+    this.onOpen(path, file.node.replicas[file.replica]!.originId);
     return fh;
   }
 

@@ -57,6 +57,8 @@ const DIR_INO_MASK = 0x7fff_ffff;
 export class LibraryTree {
   private constructor(
     private readonly nodes: Map<string, TreeNode>,
+    /** Catalog track id (any replica) → the file's path in the mount. */
+    private readonly trackPaths: Map<number, string>,
     readonly fileCount: number,
     readonly dirCount: number,
     readonly totalBytes: number,
@@ -64,6 +66,11 @@ export class LibraryTree {
 
   static empty(): LibraryTree {
     return LibraryTree.build({ tracks: [], originOrder: [], layout: { source: '', render: () => [] } });
+  }
+
+  /** Where a catalog track appears in the mount ('/A/B/c.flac'), if it does. */
+  pathOfTrack(trackId: number): string | undefined {
+    return this.trackPaths.get(trackId);
   }
 
   /** `path` as FUSE gives it: '/' or '/A/B/c.flac'. */
@@ -83,6 +90,7 @@ export class LibraryTree {
   /** Assembles a tree from resolved names (see TreeBuilder). */
   static fromNames(resolved: Map<TrackRecord[], string[]>): LibraryTree {
     const nodes = new Map<string, TreeNode>();
+    const trackPaths = new Map<number, string>();
     const root: DirNode = { kind: 'dir', ino: ROOT_INO, names: [], mtimeMs: 0 };
     nodes.set('/', root);
     const dirPaths: string[] = [];
@@ -104,6 +112,7 @@ export class LibraryTree {
             replicas: group.map((t) => ({ originId: t.originId, path: t.path, trackId: t.id })),
           };
           nodes.set(path, file);
+          for (const t of group) trackPaths.set(t.id, path);
           parent.names.push(name);
           totalBytes += best.size;
           break;
@@ -130,7 +139,7 @@ export class LibraryTree {
     assignDirInodes(nodes, dirPaths);
     for (const node of nodes.values()) if (node.kind === 'dir') node.names.sort(byCodeUnit);
     if (root.mtimeMs === 0) root.mtimeMs = Date.now();
-    return new LibraryTree(nodes, resolved.size, dirPaths.length + 1, totalBytes);
+    return new LibraryTree(nodes, trackPaths, resolved.size, dirPaths.length + 1, totalBytes);
   }
 }
 
