@@ -51,6 +51,14 @@ export async function makeSearchCatalog(file: string, n = 100_000, options: Sear
   }
 }
 
+/**
+ * The tags of the tracks `makeSearchCatalog(file, n, { seed })` writes, in
+ * the same order: for benchmarks that write them into real audio files.
+ */
+export function searchCatalogTags(n = 100_000, seed = 1959): Generator<TrackTags> {
+  return generateTracks(new Rng(seed), n);
+}
+
 // ---------------------------------------------------------------------------
 // Generation
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(fuse3 libfuse2)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(ffmpeg mpv util-linux procps)
+  packages+=(ffmpeg mpv util-linux procps systemd python3 zsh fish)
 fi
 
 missing=()

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { completeWith } from './completion-hints.js';
+import { completeWith } from './completion/hints.js';
 import { ClientPool, CommandContext, globalOptionsOf, type CliRuntime } from './context.js';
 import type { CliHost, CliIo } from './host.js';
 
@@ -18,6 +18,7 @@ export class CommandKit {
     private readonly runtime: CliRuntime,
     private readonly pool: ClientPool,
     private readonly setExitCode: (code: number) => void,
+    private readonly releaseStdout: () => void = () => undefined,
   ) {}
 
   /** Adds the options every command takes: --json and --socket. */
@@ -29,7 +30,7 @@ export class CommandKit {
   action<O>(fn: ActionFn<O>): (...args: unknown[]) => Promise<void> {
     return async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
-      const ctx = new CommandContext(this.host, this.io, this.runtime, globalOptionsOf(command), this.pool);
+      const ctx = new CommandContext(this.host, this.io, this.runtime, globalOptionsOf(command), this.pool, this.releaseStdout);
       const code = await fn(ctx, command.processedArgs as unknown[], command.opts<O & object>() as O);
       this.setExitCode(code ?? 0);
     };

@@ -16,7 +16,7 @@ import { captureIo, recordingHost } from './testing/fake-daemon.js';
 
 function program(): Command {
   const io = captureIo();
-  const kit = new CommandKit(recordingHost(), io, { env: {}, cwd: '/', interrupts: processInterrupts }, new ClientPool(), () => undefined);
+  const kit = new CommandKit(recordingHost(), io, { env: {}, cwd: '/', interrupts: processInterrupts, guardStdout: () => () => undefined }, new ClientPool(), () => undefined);
   return buildProgram(kit, io);
 }
 

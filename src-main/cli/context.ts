@@ -1,8 +1,8 @@
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { MusicFsError } from '../../src-shared/errors.js';
 import { DaemonClient } from './client-context.js';
-import type { CliHost, CliIo } from './host.js';
+import type { CliHost, CliIo, DaemonRequest } from './host.js';
 import { Output } from './output.js';
 import { resolveSocketPath } from './socket-path.js';
 
@@ -32,6 +32,30 @@ export interface CliRuntime {
   env: NodeJS.ProcessEnv;
   cwd: string;
   interrupts: Interrupts;
+  /**
+   * `musicfs search --all | head`: once the reader of stdout has gone, end
+   * quietly (exit 0) instead of dying on EPIPE with a stack trace. Installed
+   * for the life of the process (EPIPE arrives after the last write); returns
+   * the function that removes it, called before the daemon runs in this
+   * process, which must not exit because a pipe closed.
+   */
+  guardStdout: () => () => void;
+}
+
+let stdoutGuard: ((err: NodeJS.ErrnoException) => void) | undefined;
+
+/** The real guard: one listener per process, however many times runCli runs. */
+export function exitOnBrokenStdout(): () => void {
+  if (!stdoutGuard) {
+    stdoutGuard = (err) => {
+      if (err.code === 'EPIPE') process.exit(0);
+    };
+    process.stdout.on('error', stdoutGuard);
+  }
+  return () => {
+    if (stdoutGuard) process.stdout.off('error', stdoutGuard);
+    stdoutGuard = undefined;
+  };
 }
 
 /** Clients opened during one run; runCli closes them all before it returns. */
@@ -85,6 +109,7 @@ export class CommandContext {
     readonly runtime: CliRuntime,
     options: GlobalOptions,
     private readonly pool: ClientPool,
+    private readonly releaseStdout: () => void = () => undefined,
   ) {
     this.json = options.json;
     this.out = new Output(io, options.json, runtime.env);
@@ -102,9 +127,15 @@ export class CommandContext {
     return this.pool.get(this.socketPath, false);
   }
 
+  /** Runs the daemon in this process (through the host); returns its exit code. */
+  runDaemon(request: DaemonRequest): Promise<number> {
+    this.releaseStdout();
+    return this.host.runDaemon(request);
+  }
+
   /** A path as the user typed it, made absolute against the CLI's working directory. */
   absolute(path: string): string {
-    return isAbsolute(path) ? resolve(path) : resolve(this.runtime.cwd, path);
+    return resolve(this.runtime.cwd, path);
   }
 
   /** Runs `work` with an AbortSignal that Ctrl-C aborts (only while `work` runs). */

@@ -11,7 +11,7 @@ import { registerSearchCommand } from './commands/search.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerCompletionCommand } from './completion.js';
 import { BASH_INSTALL } from './completion/bash.js';
-import { ClientPool, type CliRuntime, processInterrupts } from './context.js';
+import { ClientPool, type CliRuntime, exitOnBrokenStdout, processInterrupts } from './context.js';
 import type { CliHost, CliIo } from './host.js';
 
 /**
@@ -69,16 +69,18 @@ Shell completion:  ${BASH_INSTALL}
 
 /** Parses argv (node, script, args...) and runs the command; returns the exit code. */
 export async function runCli(argv: readonly string[], host: CliHost, io: CliIo, runtime: Partial<CliRuntime> = {}): Promise<number> {
-  const rt: CliRuntime = { env: process.env, cwd: process.cwd(), interrupts: processInterrupts, ...runtime };
+  const rt: CliRuntime = { env: process.env, cwd: process.cwd(), interrupts: processInterrupts, guardStdout: exitOnBrokenStdout, ...runtime };
   const pool = new ClientPool();
   let exitCode: number = ExitCode.OK;
-  const kit = new CommandKit(host, io, rt, pool, (code) => (exitCode = code));
+  const releaseStdout = rt.guardStdout();
+  const kit = new CommandKit(host, io, rt, pool, (code) => (exitCode = code), releaseStdout);
   try {
     await buildProgram(kit, io).parseAsync([...argv]);
     return exitCode;
   } catch (err) {
     return report(err, io);
   } finally {
+    // The stdout guard stays: EPIPE is reported after the last write, when we have returned.
     pool.closeAll();
   }
 }

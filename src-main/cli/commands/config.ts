@@ -2,7 +2,7 @@ import { Argument, type Command } from 'commander';
 import type { ConfigEntry__Output } from '../../common/api/gen/musicfs/v1/ConfigEntry.js';
 import { CONFIG_KEYS } from '../../../src-shared/config.js';
 import type { CommandKit } from '../command-kit.js';
-import { completeWith } from '../completion-hints.js';
+import { completeWith } from '../completion/hints.js';
 import { plainValue, toTomlText } from '../config-value.js';
 import type { Output } from '../output.js';
 

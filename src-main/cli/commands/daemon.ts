@@ -2,7 +2,7 @@ import { Argument, type Command, Option } from 'commander';
 import type { LogLevelName, MusicFsConfig } from '../../../src-shared/config.js';
 import { isMusicFsError } from '../../../src-shared/errors.js';
 import { collect, type CommandKit, positiveInt } from '../command-kit.js';
-import { completeWith } from '../completion-hints.js';
+import { completeWith } from '../completion/hints.js';
 import { type CommandContext, usageError } from '../context.js';
 import type { DaemonRequest } from '../host.js';
 import { plural } from '../format.js';
@@ -78,7 +78,7 @@ Examples:
         if (opts.logLevel !== undefined) flags.logLevel = opts.logLevel;
         if (ctx.explicitSocket !== undefined) flags.controlSocket = ctx.explicitSocket;
         const request: DaemonRequest = { mode: 'daemon', origins: (opts.origin ?? []).map((o) => ({ location: ctx.absolute(o) })), flags };
-        return ctx.host.runDaemon(request);
+        return ctx.runDaemon(request);
       }),
     );
 }
@@ -92,7 +92,7 @@ async function mount(ctx: CommandContext, mountPoint: string, opts: MountOptions
     if (opts.readTimeout !== undefined) flags.readTimeoutMs = opts.readTimeout;
     if (opts.logLevel !== undefined) flags.logLevel = opts.logLevel;
     if (ctx.explicitSocket !== undefined) flags.controlSocket = ctx.explicitSocket;
-    return ctx.host.runDaemon({
+    return ctx.runDaemon({
       mode: 'mount',
       mountPoint: ctx.absolute(mountPoint),
       origins: origins.map((location) => ({ location })),

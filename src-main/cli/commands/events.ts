@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { EventType__Output } from '../../common/api/gen/musicfs/v1/EventType.js';
 import { collect, type CommandKit } from '../command-kit.js';
-import { completeWith } from '../completion-hints.js';
+import { completeWith } from '../completion/hints.js';
 import { collectEventType, EVENT_TYPE_NAMES, formatEventLine } from '../event-types.js';
 
 /** `musicfs events`: follow the daemon's events until Ctrl-C (which exits 0). */

@@ -2,7 +2,7 @@ import { Argument, type Command, Option } from 'commander';
 import type { Origin__Output } from '../../common/api/gen/musicfs/v1/Origin.js';
 import type { OriginHealth__Output } from '../../common/api/gen/musicfs/v1/OriginHealth.js';
 import { type CommandKit, integer } from '../command-kit.js';
-import { completeWith } from '../completion-hints.js';
+import { completeWith } from '../completion/hints.js';
 import { usageError } from '../context.js';
 import { formatAgo, formatLatencyMs, healthName, shortReport } from '../format.js';
 import type { Output, Style } from '../output.js';

@@ -19,7 +19,7 @@ interface SearchOptions {
 
 const QUERY_HELP = `
 Query language (case- and accent-insensitive):
-  words                 every word must match some tag or the path
+  words                 every word must match a tag (artist, album, title, genre)
   "a phrase"            words next to each other (quote it for the shell too)
   artist:NAME           also albumartist:, album:, title:, genre:
   artist:"two words"    a field with a phrase

@@ -1,4 +1,4 @@
-import type { ValueKind } from '../completion-hints.js';
+import type { ValueKind } from './hints.js';
 import { argumentAt, type CompletionNode, optionValueBranches, shQuote, valuedFlags } from './model.js';
 
 /** The bash completion script (bash ≥ 4; `complete -F`). */

@@ -1,4 +1,4 @@
-import type { ValueKind } from '../completion-hints.js';
+import type { ValueKind } from './hints.js';
 import { type CompletionNode, shortDescription, valuedFlags } from './model.js';
 
 /** The fish completion script (`complete -c musicfs ...` per command path). */

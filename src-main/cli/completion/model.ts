@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { valueKindOf, type ValueKind } from '../completion-hints.js';
+import { valueKindOf, type ValueKind } from './hints.js';
 
 /**
  * The command tree as the completion scripts need it, read from commander:

@@ -1,4 +1,4 @@
-import type { ValueKind } from '../completion-hints.js';
+import type { ValueKind } from './hints.js';
 import { argumentAt, type CompletionNode, optionValueBranches, shortDescription, shQuote, valuedFlags } from './model.js';
 
 /** The zsh completion script (compsys; `#compdef`, autoloadable from $fpath). */

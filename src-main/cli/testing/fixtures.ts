@@ -124,6 +124,7 @@ export async function runMusicfs(args: readonly string[], options: RunOptions = 
     env,
     cwd: options.cwd ?? '/work',
     interrupts: options.interrupts ?? new TestInterrupts(),
+    guardStdout: () => () => undefined,
   });
   return { code, stdout: io.stdout(), stderr: io.stderr(), io };
 }
