@@ -77,6 +77,8 @@ describe('daemon lifecycle', () => {
     await daemon.wait();
     await assert.rejects(stat(mnt), (err: NodeJS.ErrnoException) => err.code === 'ENOTCONN', 'the mount is stale');
 
+    // The killed daemon also left its control socket behind: the next one must take it over.
+    assert.ok((await stat(sandbox.path('state', 'run', 'musicfs', 'control.sock'))).isSocket());
     const next = sandbox.startMount(mnt, [origin]);
     await next.ready();
     assert.match(next.stderr, /stale mount/);
