@@ -37,6 +37,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -523,10 +524,24 @@ interface Results {
   machine: Machine;
   library: LibraryStats;
   scan: { ms: number; line: string; statusTracks: number; rss: { rssKb: number; hwmKb: number } };
-  beetsImport: { ms: number; items: number };
+  /** `firstRate`: items/s over the first progress interval (beets slows down as its library grows). */
+  beetsImport: { ms: number; items: number; firstRate: number | undefined };
   queries: QueryResult[];
   floors: Floors;
   imports: ImportBreakdown;
+  apiGc: ApiGc;
+}
+
+/** GC pauses in the benchmark (client) process during the timed API calls. */
+interface ApiGc {
+  calls: number;
+  gcCount: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
+  /** Calls that took at least the p99 target. */
+  slowCalls: number;
+  /** ... of which overlapped a GC pause of the client. */
+  slowWithGc: number;
 }
 
 interface Floors {
@@ -614,6 +629,7 @@ async function run(): Promise<Results> {
   let scan: Results['scan'];
   const floors: Floors = { node: [], musicfsVersion: [], python: [], beetsNoop: [] };
   let imports: ImportBreakdown;
+  let apiGc: ApiGc;
   try {
     const ready = await daemon.waitForLine(/^musicfs: daemon ready /, 60_000);
     const socket = /control socket (.+)\)\s*$/.exec(ready.text)?.[1];
@@ -643,14 +659,35 @@ async function run(): Promise<Results> {
       // The API: warm-up, then round-robin timed calls on this one connection.
       for (let w = 0; w < API_WARMUP; w++) for (const r of results) await client.call('Search', { query: r.query.musicfs, limit: LIMIT });
       log(`API: ${API_RUNS} × ${results.length} Search calls...`);
+      // GC pauses of this (the client's) process, to tell how many slow calls they explain.
+      const gcSpans: [number, number][] = [];
+      const gcObserver = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) gcSpans.push([e.startTime, e.startTime + e.duration]);
+      });
+      gcObserver.observe({ entryTypes: ['gc'] });
+      const callSpans: [number, number][] = [];
       for (let i = 0; i < API_RUNS; i++) {
         for (const r of results) {
           const t = performance.now();
           const res = await client.call('Search', { query: r.query.musicfs, limit: LIMIT });
-          r.api.push(performance.now() - t);
+          const end = performance.now();
+          r.api.push(end - t);
           r.apiTook.push(res.tookMs);
+          callSpans.push([t, end]);
         }
       }
+      await sleep(100);
+      gcObserver.disconnect();
+      const slow = callSpans.filter(([a, b]) => b - a >= TARGETS.apiP99Ms);
+      apiGc = {
+        calls: callSpans.length,
+        gcCount: gcSpans.length,
+        gcTotalMs: gcSpans.reduce((sum, [a, b]) => sum + (b - a), 0),
+        gcMaxMs: gcSpans.reduce((m, [a, b]) => Math.max(m, b - a), 0),
+        slowCalls: slow.length,
+        slowWithGc: slow.filter(([a, b]) => gcSpans.some(([ga, gb]) => ga < b && gb > a)).length,
+      };
+      log(`  client GC during the API runs: ${apiGc.gcCount} pauses, ${apiGc.gcTotalMs.toFixed(0)} ms in all, longest ${apiGc.gcMaxMs.toFixed(1)} ms; calls ≥ ${TARGETS.apiP99Ms} ms: ${apiGc.slowCalls}, of which ${apiGc.slowWithGc} overlap a client GC`);
       for (const r of results) log(`  API ${r.query.musicfs}: p50 ${p50(r.api).toFixed(2)} ms, p99 ${p99(r.api).toFixed(2)} ms, max ${max(r.api).toFixed(2)} ms`);
     } finally {
       client.close();
@@ -688,9 +725,11 @@ async function run(): Promise<Results> {
   const beetsEnv = await beetsConfig(beetsDir);
   log(`beet import -A -C -W -q (${TRACKS.toLocaleString('en-US')} files; this takes minutes)...`);
   const importStarted = performance.now();
+  let firstRate: number | undefined;
   const progress = setInterval(() => {
     const n = beetsItemsSoFar(join(beetsDir, 'library.db'));
     const sec = (performance.now() - importStarted) / 1000;
+    if (n && firstRate === undefined) firstRate = n / sec;
     log(`  beets: ${n === undefined ? '?' : n.toLocaleString('en-US')} items after ${sec.toFixed(0)} s${n ? ` (${(n / sec).toFixed(0)} items/s)` : ''}`);
   }, 15_000);
   let importRun: CommandRun;
@@ -721,7 +760,7 @@ async function run(): Promise<Results> {
   log(`floors: ${python} -c 0 p50 ${p50(floors.python).toFixed(0)} ms; beet ls id:0 p50 ${p50(floors.beetsNoop).toFixed(0)} ms`);
 
   mach.loadEnd = loadText();
-  return { machine: mach, library, scan, beetsImport: { ms: importRun.ms, items }, queries: results, floors, imports };
+  return { machine: mach, library, scan, beetsImport: { ms: importRun.ms, items, firstRate }, queries: results, floors, imports, apiGc };
 }
 
 // ---------------------------------------------------------------------------
@@ -798,6 +837,7 @@ function render(r: Results): string {
 
   const f = r.floors;
   const I = r.imports;
+  const G = r.apiGc;
   const L = r.library;
   const m = r.machine;
   const nodeFloor = p50(f.node);
@@ -813,25 +853,29 @@ function render(r: Results): string {
 
   const limits = [
     `**The CLI** (\`musicfs search\` ${ms(p50(cli))} ms p50, all queries) is almost all start-up. A bare \`node -e 0\` takes ${ms(nodeFloor)} ms here and \`musicfs --version\` (node and the CLI's modules, no daemon call) ${ms(versionFloor)} ms. ` +
-      `In a fresh node process, importing grpc-js takes ${ms(p50(I.grpc))} ms, proto-loader ${ms(p50(I.protoLoader))} ms, parsing the .proto files (\`loadApi\`) ${ms(p50(I.loadApi))} ms and the CLI program (commander and every command) ${ms(p50(I.cliProgram))} ms: ~${ms(importsSum)} ms of module loading before any work (p50s of ${FLOOR_RUNS} runs). ` +
-      `What is left after \`--version\`, ~${ms(p50(cli) - versionFloor)} ms, is the grpc-js channel and HTTP/2 connection to the socket, the query (${ms(p50(api))} ms on a warm connection) and printing ${LIMIT} tracks as JSON. ` +
+      `In a fresh node process, importing grpc-js takes ${ms(p50(I.grpc))} ms, proto-loader ${ms(p50(I.protoLoader))} ms, parsing the .proto files (\`loadApi\`) ${ms(p50(I.loadApi))} ms and the CLI program (commander and every command) ${ms(p50(I.cliProgram))} ms: ~${ms(importsSum)} ms of module loading and parsing before any work (p50s of ${FLOOR_RUNS} runs). ` +
+      `What is left after \`--version\`, ~${ms(p50(cli) - versionFloor)} ms, is parsing the .proto files (only commands that talk to the daemon do it), a probe of the socket, the grpc-js channel and HTTP/2 connection, the query (${ms(p50(api))} ms on a warm connection), printing ${LIMIT} tracks as JSON and exiting. ` +
       `The search itself is ~${((p50(api) / p50(cli)) * 100).toFixed(1)}% of a \`musicfs search\` run: the CLI-vs-beets ratio compares node + grpc-js start-up with Python + beets start-up, not the searches.`,
     `**The API** (${ms(p50(api))} ms p50, ${ms(p99(api))} ms p99, pooled). The daemon's own \`took_ms\` (from the Search handler handing the parsed query to the search worker thread to its answer: postMessage both ways, the FTS5 count capped at 10,000 and the page of ${LIMIT} ids) is ${ms(p50(took))} ms p50; ` +
       `the other ~${ms(p50(api) - p50(took))} ms are gRPC over the Unix socket (HTTP/2 framing, protobuf encoding of ${LIMIT} tracks in the daemon and decoding in the client) and the daemon's main thread turning catalog ids into tracks with their mount paths. ` +
-      `The slowest query for the client is ${code(slowApi.query.musicfs)} (${ms(p50(slowApi.api))} ms p50); in the worker, ${code(slowTook.query.musicfs)} (${ms(p50(slowTook.apiTook))} ms \`took_ms\` p50): broad words walk long FTS5 doclists to count their matches. ` +
-      `The tails (p99, max) come and go between runs: on a shared 2-vCPU machine a descheduled thread or a GC pause in either process costs a millisecond or more.`,
+      (slowApi === slowTook
+        ? `The slowest query, ${code(slowApi.query.musicfs)} (${ms(p50(slowApi.api))} ms p50), is also the slowest in the worker (${ms(p50(slowTook.apiTook))} ms \`took_ms\` p50): its words are common prefixes whose long FTS5 doclists are walked to count its ${fmtInt(slowApi.musicfsCount)} matches. `
+        : `The slowest query for the client is ${code(slowApi.query.musicfs)} (${ms(p50(slowApi.api))} ms p50); in the worker, ${code(slowTook.query.musicfs)} (${ms(p50(slowTook.apiTook))} ms \`took_ms\` p50): broad words walk long FTS5 doclists to count their matches. `) +
+      `**The tail** is the machine more than the query: ${G.slowCalls} of ${fmtInt(G.calls)} calls (${((G.slowCalls / G.calls) * 100).toFixed(1)}%) took ${TARGETS.apiP99Ms} ms or more, spread over all queries (even \`narwhal\`, ${fmtInt(Q.find((q) => q.query.musicfs === 'narwhal')?.musicfsCount ?? 0)} matches: p50 ${ms(p50(Q.find((q) => q.query.musicfs === 'narwhal')?.api ?? []))} ms, p99 ${ms(p99(Q.find((q) => q.query.musicfs === 'narwhal')?.api ?? []))} ms); ` +
+      `${G.slowWithGc} of them overlapped one of the ${G.gcCount} GC pauses of the benchmark's own (client) process (${ms(G.gcTotalMs)} ms in all, the longest ${ms(G.gcMaxMs)} ms), and the worker's own \`took_ms\` has a p99 of ${ms(p99(took))} ms against a p50 of ${ms(p50(took))} ms. ` +
+      `Each call keeps three threads busy — the client, the daemon's main thread and its search worker — on ${m.cores} vCPUs shared with other work (load average ${m.loadStart} at the start), so a descheduled thread or a GC pause on either side shows up as a few milliseconds.`,
     `**beets** (\`beet ls\` ${ms(p50(beets))} ms p50, pooled). Its interpreter alone (\`python3 -c 0\`) starts in ${ms(pythonFloor)} ms; \`beet ls id:0\` — importing beets and its dependencies, reading the config, opening the library, one primary-key lookup, no output — takes ${ms(beetsFloor)} ms: that is the floor of any \`beet ls\`. ` +
       `The fastest query here, ${beetsArgsText(fastBeets)}, took ${ms(p50(fastBeets.beets))} ms. Beyond the floor, beets runs each term as SQLite \`LIKE '%word%'\` (a substring, over six fields for a bare word) or a range comparison, which no index serves, so every query scans all ${fmtInt(L.files)} items; then it builds a Python \`Item\` per match and formats a line for it, so broad queries pay per match: ${beetsArgsText(slowBeets)} (${fmtInt(slowBeets.beetsCount)} matches) took ${ms(p50(slowBeets.beets))} ms. ` +
       `MusicFS returns ${LIMIT} tracks and counts the rest (up to 10,000) while beets prints every match, so part of beets' time on broad queries is output MusicFS does not produce.`,
-    `**Result counts differ** by semantics, not by mistake. MusicFS matches each word as a *word prefix* (\`love\` finds "Love" and "Lovers", not "Glove"; \`genre:rock\` finds "Rock" and "Post-Rock", not "Krautrock"), accent- and case-insensitively; beets matches *substrings* (\`love\` also finds "Glove" or "Beloved", \`rock\` "Krautrock"), case-insensitively for ASCII letters only (\`über\` would miss "Über"). ` +
-      `\`artist:\` in MusicFS also searches the album artist, in beets only the track artist. \`-live\` in MusicFS drops the word "live"; \`^live\` in beets drops any field containing "live" ("Oliver", "Alive"). MusicFS counts are every match (\`SearchStream\`), beets counts the lines \`beet ls\` printed.`,
+    `**Result counts differ** by semantics, not by mistake. MusicFS matches each word as a *word prefix*, accent- and case-insensitively; beets matches *substrings*, case-insensitively for ASCII letters only. So \`love night\` in beets also finds "Midnight" and "Tonight", and \`genre:rock\` also "Krautrock" (MusicFS finds "Rock" and "Post-Rock"); \`über\` in beets would miss "Über". ` +
+      `\`artist:\` in MusicFS also searches the album artist, in beets only the track artist. \`-live\` in MusicFS drops tracks with the word "live"; \`^live\` in beets drops any field containing "live". ${Q.filter((q) => q.musicfsCount === q.beetsCount).length} of the ${Q.length} queries give the same count in both. MusicFS counts are every match (\`SearchStream\`; \`Search\` itself counts up to 10,000), beets counts are the lines \`beet ls\` printed.`,
   ];
 
   const shape = [
     `- **${fmtInt(L.files)} FLAC files**, ${(L.bytes / 1e6).toFixed(0)} MB (${fmtInt(L.bytes / L.files)} bytes each: a ${BASE_SPEC.durationSec} s, ${BASE_SPEC.sampleRate / 1000} kHz mono sine made once by ffmpeg, re-tagged per file in memory), in ${fmtInt(L.folders)} folders of ${fmtInt(FILES_PER_FOLDER)}; written in ${(L.generateMs / 1000).toFixed(1)} s (${WRITE_CONCURRENCY} writes in flight).`,
     `- Tags from the search catalog generator (bench/search-catalog.ts, as \`makeSearchCatalog\` writes them): ${fmtInt(L.artists)} track artists, ${fmtInt(L.albumArtists)} album artists, ${fmtInt(L.albums)} albums, ${L.genres} genres, years ${L.minYear}–${L.maxYear}, ${fmtInt(L.compilationTracks)} tracks on compilations; titles of 1–5 words with a Zipf-like skew ("love" is everywhere, one title in a hundred has a rare word), diacritics and other scripts.`,
     `- **MusicFS**: \`musicfs daemon --origin LIB\` on empty XDG folders (default config, no mount); cold scan to \`scan complete\` ${(r.scan.ms / 1000).toFixed(1)} s from spawn (\`${r.scan.line}\`); GetStatus: ${fmtInt(r.scan.statusTracks)} tracks${r.scan.statusTracks === TRACKS ? '' : ` — **expected ${fmtInt(TRACKS)}**`}; daemon memory after the scan ${(r.scan.rss.rssKb / 1024).toFixed(0)} MB (VmRSS; peak ${(r.scan.rss.hwmKb / 1024).toFixed(0)} MB).`,
-    `- **beets**: \`beet import -A -C -W -q LIB\` into an empty \`BEETSDIR\` (\`plugins: []\`; copy, move, write, autotag off; \`duplicate_action: keep\`, as beets sees each folder as one album and could skip same-named ones): ${(r.beetsImport.ms / 1000).toFixed(0)} s (${fmtInt((r.beetsImport.items / r.beetsImport.ms) * 1000)} items/s; reported, not a target); \`beet ls\` lists ${fmtInt(r.beetsImport.items)} items${r.beetsImport.items === TRACKS ? '' : ` — **expected ${fmtInt(TRACKS)}**`}. The MusicFS daemon was stopped before the import: each tool was measured alone.`,
+    `- **beets**: \`beet import -A -C -W -q LIB\` into an empty \`BEETSDIR\` (\`plugins: []\`; copy, move, write, autotag off; \`duplicate_action: keep\`, as beets sees each folder as one album and could skip same-named ones): ${(r.beetsImport.ms / 1000).toFixed(0)} s (${fmtInt((r.beetsImport.items / r.beetsImport.ms) * 1000)} items/s${r.beetsImport.firstRate !== undefined ? `; ${fmtInt(r.beetsImport.firstRate)} items/s over the first 15 s: it slows down as its library grows` : ''}; reported, not a target); \`beet ls\` lists ${fmtInt(r.beetsImport.items)} items${r.beetsImport.items === TRACKS ? '' : ` — **expected ${fmtInt(TRACKS)}**`}. The MusicFS daemon was stopped before the import: each tool was measured alone.`,
   ];
 
   const method = [
