@@ -25,7 +25,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { constants, existsSync, readFileSync } from 'node:fs';
-import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,6 +37,7 @@ import { TagReaderPool } from '../src-main/daemon/scan/tag-reader-pool.js';
 import { LibraryTree } from '../src-main/daemon/vfs/library-tree.js';
 import { compileLayout, DEFAULT_LAYOUT } from '../src-shared/layout/index.js';
 import { makeBenchLibrary, makeFlatDirectoryLibrary, type BenchLibraryStats, type FlatLibraryStats } from './library.js';
+import { writeDocsSection } from './docs-section.js';
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -932,27 +933,7 @@ function render(r: Results): string {
 }
 
 async function writeDocs(section: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(DOCS_FILE, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    text = '# Benchmarks\n\nMeasured numbers of MusicFS against its targets and peers. Each section is written by its benchmark script.\n';
-  }
-  const lines = text.split('\n');
-  const start = lines.findIndex((l) => /^## Scan\s*$/.test(l));
-  let out: string;
-  if (start < 0) {
-    out = `${text.replace(/\n*$/, '')}\n\n${section.trimEnd()}\n`;
-  } else {
-    let end = lines.findIndex((l, i) => i > start && /^## /.test(l));
-    if (end < 0) end = lines.length;
-    const before = lines.slice(0, start).join('\n').replace(/\n*$/, '');
-    const after = lines.slice(end).join('\n').replace(/^\n*/, '');
-    out = `${before}\n\n${section.trimEnd()}\n${after ? `\n${after.replace(/\n*$/, '')}\n` : ''}`;
-  }
-  await mkdir(join(REPO, 'docs'), { recursive: true });
-  await writeFile(DOCS_FILE, out);
+  await writeDocsSection(DOCS_FILE, 'Scan', section);
 }
 
 // ---------------------------------------------------------------------------

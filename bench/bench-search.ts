@@ -35,7 +35,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -46,6 +46,7 @@ import type { Track__Output } from '../src-main/common/api/gen/musicfs/v1/Track.
 import { ApiClient } from '../test/support/api-client.js';
 import { flacWithTags, makeBaseAudio, vorbisComments, type BaseAudioSpec } from '../test/support/tagged-audio.js';
 import { searchCatalogTags } from './search-catalog.js';
+import { writeDocsSection } from './docs-section.js';
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -918,27 +919,7 @@ function render(r: Results): string {
 }
 
 async function writeDocs(section: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(DOCS_FILE, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    text = '# Benchmarks\n\nMeasured numbers of MusicFS against its targets and peers. Each section is written by its benchmark script.\n';
-  }
-  const lines = text.split('\n');
-  const start = lines.findIndex((l) => /^## Search\s*$/.test(l));
-  let out: string;
-  if (start < 0) {
-    out = `${text.replace(/\n*$/, '')}\n\n${section.trimEnd()}\n`;
-  } else {
-    let end = lines.findIndex((l, i) => i > start && /^## /.test(l));
-    if (end < 0) end = lines.length;
-    const before = lines.slice(0, start).join('\n').replace(/\n*$/, '');
-    const after = lines.slice(end).join('\n').replace(/^\n*/, '');
-    out = `${before}\n\n${section.trimEnd()}\n${after ? `\n${after.replace(/\n*$/, '')}\n` : ''}`;
-  }
-  await mkdir(join(REPO, 'docs'), { recursive: true });
-  await writeFile(DOCS_FILE, out);
+  await writeDocsSection(DOCS_FILE, 'Search', section);
 }
 
 // ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { connect as netConnect } from 'node:net';
+import { socketAnswers } from '../common/socket-probe.js';
 import * as grpc from '@grpc/grpc-js';
 import { connect } from '../common/api/client.js';
 import type { MusicFSClient } from '../common/api/proto.js';
@@ -17,7 +17,6 @@ export const UNARY_DEADLINE_MS = 10_000;
 /** Calls that touch the disk or FUSE: mounting, unmounting, validating a new origin. */
 export const SLOW_DEADLINE_MS = 120_000;
 const SLOW_CALLS: ReadonlySet<string> = new Set(['Mount', 'Unmount', 'AddOrigin']);
-const PROBE_TIMEOUT_MS = 1000;
 
 // The generated client declares each RPC with overloads; the last overload of
 // a unary RPC is `(argument, callback)`, of a streaming RPC `(argument, options?)`.
@@ -125,18 +124,3 @@ export class DaemonClient {
   }
 }
 
-/** Whether something accepts connections on a Unix socket (a cheap liveness probe). */
-export function socketAnswers(socketPath: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect(socketPath);
-    const done = (alive: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(alive);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    timer.unref();
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}

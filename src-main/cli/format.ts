@@ -2,6 +2,7 @@
  * Pure formatting of numbers, sizes, durations and times for human output.
  * Machine output (--json) never goes through here: it carries raw numbers.
  */
+import { summariseScan } from '../../src-shared/scan-summary.js';
 
 const BYTE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
@@ -98,16 +99,7 @@ export interface ReportLike {
 
 /** "1234 scanned, 12 added, 3 updated, 0 removed, 1219 unchanged, 0 skipped, 2 errors in 4.20 s". */
 export function summariseReport(r: ReportLike): string {
-  const parts = [
-    `${r.scanned} scanned`,
-    `${r.added} added`,
-    `${r.updated} updated`,
-    `${r.removed} removed`,
-    `${r.unchanged} unchanged`,
-    `${r.skipped.length} skipped`,
-    `${r.errors.length} errors`,
-  ];
-  return `${parts.join(', ')} in ${formatElapsedMs(r.durationMs)}${r.incomplete ? ` (incomplete: ${r.incomplete})` : ''}`;
+  return summariseScan(r);
 }
 
 /** The short form used in tables: "+12 ~3 -1, 2 errors". */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Status__Output } from '../../common/api/gen/musicfs/v1/Status.js';
 import { MusicFsError } from '../../../src-shared/errors.js';
-import { socketAnswers } from '../client-context.js';
+import { socketAnswers } from '../../common/socket-probe.js';
 import type { CommandKit } from '../command-kit.js';
 import { formatBytes, formatSpan, plural } from '../format.js';
 import type { Output } from '../output.js';

@@ -1,9 +1,9 @@
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { MusicFsError } from '../../../src-shared/errors.js';
 import { loadApi, type MusicFSHandlers } from '../../common/api/proto.js';
+import { socketAnswers } from '../../common/socket-probe.js';
 import type { AsyncDisposable } from '../base/lifecycle.js';
 import type { Logger } from '../base/logger.js';
 
@@ -88,21 +88,7 @@ async function prepareSocketPath(socketPath: string): Promise<void> {
   const st = await lstat(socketPath).catch(() => undefined);
   if (!st) return;
   if (!st.isSocket()) throw new MusicFsError('STATE_DIR_FAILED', `${socketPath} exists and is not a socket; remove it`, { path: socketPath });
-  if (await answers(socketPath)) throw daemonRunning(socketPath);
+  if (await socketAnswers(socketPath, PROBE_TIMEOUT_MS)) throw daemonRunning(socketPath);
   // Nobody listens: left by a daemon that did not exit cleanly.
   await unlink(socketPath);
-}
-
-function answers(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(socketPath);
-    const done = (alive: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(alive);
-    };
-    const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }

@@ -1,3 +1,4 @@
+import { summariseScan } from '../../../src-shared/scan-summary.js';
 import type { WalkIssue } from '../origins/origin.js';
 
 /** What one scan did: the numbers users see in `musicfs` output and events. */
@@ -39,15 +40,5 @@ export function emptyReport(origin: string, kind: ScanReport['kind']): ScanRepor
 }
 
 export function summariseReport(r: ScanReport): string {
-  const secs = (r.durationMs / 1000).toFixed(r.durationMs < 10_000 ? 2 : 1);
-  const parts = [
-    `${r.scanned} scanned`,
-    `${r.added} added`,
-    `${r.updated} updated`,
-    `${r.removed} removed`,
-    `${r.unchanged} unchanged`,
-    `${r.skipped.length} skipped`,
-    `${r.errors.length} errors`,
-  ];
-  return `${r.origin}: ${parts.join(', ')} in ${secs} s${r.incomplete ? ` (incomplete: ${r.incomplete})` : ''}`;
+  return `${r.origin}: ${summariseScan(r)}`;
 }
