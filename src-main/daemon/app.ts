@@ -108,7 +108,7 @@ export class Daemon extends Disposable implements DaemonApi {
     this.register(this.origins);
     await this.origins.init(this.options.sessionOrigins);
 
-    this.library = new Library(layout, this.origins.enabledOrder(), this.catalog.listTracks());
+    this.library = new Library(this.catalog, layout, this.origins.enabledOrder());
     this.register(this.library);
     this.register(
       this.library.onDidRebuild((tree) => {
@@ -397,7 +397,7 @@ export class Daemon extends Disposable implements DaemonApi {
   async search(query: string, limit: number, offset: number): Promise<SearchView> {
     const parsed = parseSearchQuery(query);
     const result = await this.searcher.search(parsed, limit, offset);
-    return { tracks: this.viewsOf(result.ids), total: result.total, tookMs: result.tookMs };
+    return { tracks: this.viewsOf(result.records), total: result.total, tookMs: result.tookMs };
   }
 
   async searchAll(query: string, onPage: (tracks: TrackView[]) => void, signal: AbortSignal): Promise<number> {
@@ -406,8 +406,8 @@ export class Daemon extends Disposable implements DaemonApi {
     await this.searcher.searchAll(
       parsed,
       SEARCH_PAGE_SIZE,
-      (ids) => {
-        const views = this.viewsOf(ids);
+      (_ids, records) => {
+        const views = this.viewsOf(records);
         sent += views.length;
         onPage(views);
       },
@@ -416,22 +416,18 @@ export class Daemon extends Disposable implements DaemonApi {
     return sent;
   }
 
-  /** Catalog ids → files of the mount, replicas folded into one (hidden ones dropped). */
-  private viewsOf(ids: readonly number[]): TrackView[] {
+  /** Catalog rows → files of the mount, replicas folded into one (tracks not in the mount dropped). */
+  private viewsOf(records: readonly TrackRecord[]): TrackView[] {
     const tree = this.library.current;
     const byPath = new Map<string, TrackView>();
-    for (const id of ids) {
-      const path = tree.pathOfTrack(id);
+    for (const r of records) {
+      const path = tree.pathOfTrack(r.id);
       if (path === undefined) continue;
       const view = byPath.get(path);
-      if (view) view.trackIds.push(id);
-      else byPath.set(path, { path, trackIds: [id] });
+      if (view) view.records.push(r);
+      else byPath.set(path, { path, records: [r] });
     }
     return [...byPath.values()];
-  }
-
-  trackRecord(id: number): TrackRecord | undefined {
-    return this.library.track(id);
   }
 
   originName(id: number): string | undefined {

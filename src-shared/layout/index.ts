@@ -5,6 +5,13 @@
  */
 export const DEFAULT_LAYOUT = '{albumartist}/{album}/{disc-}{track:02} - {title}{.ext}';
 
+/**
+ * Bump whenever the engine renders a template differently (a fallback, a
+ * sanitising rule): names the daemon stored for the old engine are then
+ * rendered again.
+ */
+export const LAYOUT_ENGINE_VERSION = 1;
+
 export { compileLayout } from './template.js';
 export type { CompiledLayout } from './template.js';
 export { LAYOUT_FIELDS, layoutFieldValues, formatName } from './fields.js';

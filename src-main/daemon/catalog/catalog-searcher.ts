@@ -5,6 +5,7 @@ import type { AsyncDisposable } from '../base/lifecycle.js';
 import type { Logger } from '../base/logger.js';
 import { buildFtsMatch } from './search-sql.js';
 import type { SearchWorkerData, SearchWorkerRequest, SearchWorkerResponse } from './search-worker.js';
+import type { TrackRecord } from './track-row.js';
 
 /**
  * The main thread's side of search: hands queries to one worker thread
@@ -36,6 +37,8 @@ export interface SearchResult {
   total: number;
   /** From the call to the answer, queueing included. */
   tookMs: number;
+  /** The catalog rows of the hits, in the order of `ids`. */
+  records: TrackRecord[];
 }
 
 export interface CatalogSearcherOptions {
@@ -49,7 +52,7 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 const WORKER_URL = new URL('./search-worker.js', import.meta.url);
 
 type RequestBody = SearchWorkerRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
-type Answer = { ids: number[]; total: number };
+type Answer = { ids: number[]; total: number; records: TrackRecord[] };
 
 interface Task {
   body: RequestBody;
@@ -96,10 +99,10 @@ export class CatalogSearcher implements AsyncDisposable {
     const started = performance.now();
     checkCount('limit', limit, 0);
     checkCount('offset', offset, 0, Number.MAX_SAFE_INTEGER);
-    let answer: Answer = { ids: [], total: 0 };
+    let answer: Answer = { ids: [], total: 0, records: [] };
     // Nothing to look for: answer at once, without waking the worker.
     if (buildFtsMatch(query) !== undefined) answer = (await this.request({ kind: 'search', query, limit, offset }, undefined))!;
-    return { ids: answer.ids, total: answer.total, tookMs: Math.round((performance.now() - started) * 100) / 100 };
+    return { ids: answer.ids, total: answer.total, records: answer.records, tookMs: Math.round((performance.now() - started) * 100) / 100 };
   }
 
   /**
@@ -110,7 +113,7 @@ export class CatalogSearcher implements AsyncDisposable {
    * When `signal` aborts, no further page is delivered and the promise
    * resolves with the count so far. An exception from `onPage` rejects.
    */
-  async searchAll(query: SearchQuery, pageSize: number, onPage: (ids: number[]) => void, signal?: AbortSignal): Promise<number> {
+  async searchAll(query: SearchQuery, pageSize: number, onPage: (ids: number[], records: TrackRecord[]) => void, signal?: AbortSignal): Promise<number> {
     checkCount('pageSize', pageSize, 1);
     if (buildFtsMatch(query) === undefined) return 0;
     let delivered = 0;
@@ -120,7 +123,7 @@ export class CatalogSearcher implements AsyncDisposable {
       const page = await this.request({ kind: 'page', query, afterId, limit: pageSize }, signal);
       if (page === undefined || aborted()) break;
       if (page.ids.length > 0) {
-        onPage(page.ids);
+        onPage(page.ids, page.records);
         delivered += page.ids.length;
         afterId = page.ids[page.ids.length - 1]!;
       }
@@ -189,7 +192,7 @@ export class CatalogSearcher implements AsyncDisposable {
     clearTimeout(current.timer);
     this.current = undefined;
     if (response.ok) {
-      current.task.resolve({ ids: response.ids, total: response.total });
+      current.task.resolve({ ids: response.ids, total: response.total, records: response.records });
     } else if (response.code === 'QUERY_INVALID') {
       current.task.reject(new MusicFsError('QUERY_INVALID', `the catalog refused the search: ${response.message}`));
     } else {

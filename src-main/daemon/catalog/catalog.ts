@@ -1,11 +1,11 @@
 import { mkdirSync, renameSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
-import type { AudioProperties, TrackTags } from '../../../src-shared/track.js';
 import { MusicFsError } from '../../../src-shared/errors.js';
 import type { Logger } from '../base/logger.js';
 import { migrate } from './migrations.js';
 import { buildMatchExpression } from './search-query.js';
+import { TRACK_COLUMNS, trackFromRaw, trackFromRow, type IndexedTrack, type TrackRecord, type TrackRow } from './track-row.js';
 
 /**
  * The catalog: every track of every origin and its tags, in SQLite (WAL).
@@ -24,18 +24,7 @@ export interface OriginRecord {
   kind: string;
 }
 
-/** One audio file on one origin. `path` is relative to the origin root, '/'-separated. */
-export interface TrackRecord {
-  id: number;
-  originId: number;
-  path: string;
-  size: number;
-  mtimeMs: number;
-  fingerprint: string;
-  audio: AudioProperties;
-  tags: TrackTags;
-  scannedAt: number;
-}
+export type { IndexedTrack, TrackRecord };
 
 export type TrackUpsert = Omit<TrackRecord, 'id' | 'originId' | 'scannedAt'>;
 
@@ -71,38 +60,7 @@ export interface AppliedChanges {
   removedIds: number[];
 }
 
-interface TrackRow {
-  id: number;
-  origin_id: number;
-  path: string;
-  size: number;
-  mtime_ms: number;
-  fingerprint: string;
-  container: string | null;
-  codec: string | null;
-  duration_sec: number | null;
-  bitrate: number | null;
-  sample_rate: number | null;
-  channels: number | null;
-  artist: string | null;
-  album_artist: string | null;
-  album: string | null;
-  title: string | null;
-  track_no: number | null;
-  track_total: number | null;
-  disc_no: number | null;
-  disc_total: number | null;
-  year: number | null;
-  genre: string | null;
-  compilation: number;
-  scanned_at: number;
-}
 
-const TRACK_COLUMNS = [
-  'id', 'origin_id', 'path', 'size', 'mtime_ms', 'fingerprint', 'container', 'codec', 'duration_sec', 'bitrate',
-  'sample_rate', 'channels', 'artist', 'album_artist', 'album', 'title', 'track_no', 'track_total', 'disc_no',
-  'disc_total', 'year', 'genre', 'compilation', 'scanned_at',
-] as const satisfies readonly (keyof TrackRow)[];
 
 export class Catalog {
   private readonly stmts: {
@@ -132,7 +90,8 @@ export class Catalog {
           artist = excluded.artist, album_artist = excluded.album_artist, album = excluded.album,
           title = excluded.title, track_no = excluded.track_no, track_total = excluded.track_total,
           disc_no = excluded.disc_no, disc_total = excluded.disc_total, year = excluded.year,
-          genre = excluded.genre, compilation = excluded.compilation, scanned_at = excluded.scanned_at
+          genre = excluded.genre, compilation = excluded.compilation, scanned_at = excluded.scanned_at,
+          layout_key = NULL, layout_name = NULL
         RETURNING id`),
       trackIdByPath: db.prepare('SELECT id FROM tracks WHERE origin_id = ? AND path = ?').pluck(),
       deleteTrack: db.prepare('DELETE FROM tracks WHERE origin_id = ? AND path = ? RETURNING id').pluck(),
@@ -301,9 +260,33 @@ export class Catalog {
     const rows = this.db.prepare(`SELECT ${TRACK_COLUMNS.join(', ')} FROM tracks ORDER BY id`).raw().all() as unknown[][];
     const out: TrackRecord[] = [];
     for (const row of rows) {
-      if (wanted === undefined || wanted.has(row[1] as number)) out.push(fromRow(rowFromRaw(row)));
+      if (wanted === undefined || wanted.has(row[1] as number)) out.push(trackFromRaw(row));
     }
     return out;
+  }
+
+  /**
+   * Every track for the library: those whose name was rendered with
+   * `layoutKey` come slim (with their stored name); the others come whole, to
+   * be rendered (and then saved with `saveLayoutNames`).
+   */
+  listForLayout(layoutKey: string): { indexed: IndexedTrack[]; stale: TrackRecord[] } {
+    const indexed: IndexedTrack[] = [];
+    const slim = this.db.prepare('SELECT id, origin_id, path, size, mtime_ms, fingerprint, layout_name FROM tracks WHERE layout_key = ? ORDER BY id').raw().iterate(layoutKey);
+    for (const [id, originId, path, size, mtimeMs, fingerprint, name] of slim as Iterable<[number, number, string, number, number, string, string]>) {
+      indexed.push({ id, originId, path, size, mtimeMs, fingerprint, name: name.split('/') });
+    }
+    const stale = (this.db.prepare(`SELECT ${TRACK_COLUMNS.join(', ')} FROM tracks WHERE layout_key IS NOT ? ORDER BY id`).raw().all(layoutKey) as unknown[][]).map(trackFromRaw);
+    return { indexed, stale };
+  }
+
+  /** Stores rendered names ('/'-joined components; a component never holds '/'). */
+  saveLayoutNames(layoutKey: string, names: readonly { id: number; name: readonly string[] }[]): void {
+    if (names.length === 0) return;
+    const update = this.db.prepare('UPDATE tracks SET layout_key = ?, layout_name = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const n of names) update.run(layoutKey, n.name.join('/'), n.id);
+    })();
   }
 
   countTracks(): number {
@@ -325,7 +308,7 @@ export class Catalog {
     const rows = this.db
       .prepare('SELECT tracks.* FROM tracks_fts JOIN tracks ON tracks.id = tracks_fts.rowid WHERE tracks_fts MATCH ? ORDER BY rank LIMIT ?')
       .all(match, limit) as TrackRow[];
-    return rows.map(fromRow);
+    return rows.map(trackFromRow);
   }
 }
 
@@ -372,50 +355,3 @@ function toParams(originId: number, t: TrackUpsert, now: number): Record<string,
   };
 }
 
-const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
-
-/** A raw row of TRACK_COLUMNS as a TrackRow (positional: no per-row key lookups). */
-function rowFromRaw(v: unknown[]): TrackRow {
-  return {
-    id: v[0], origin_id: v[1], path: v[2], size: v[3], mtime_ms: v[4], fingerprint: v[5], container: v[6], codec: v[7],
-    duration_sec: v[8], bitrate: v[9], sample_rate: v[10], channels: v[11], artist: v[12], album_artist: v[13], album: v[14],
-    title: v[15], track_no: v[16], track_total: v[17], disc_no: v[18], disc_total: v[19], year: v[20], genre: v[21],
-    compilation: v[22], scanned_at: v[23],
-  } as TrackRow;
-}
-
-function fromRow(r: TrackRow): TrackRecord {
-  const audio: AudioProperties = {};
-  if (r.container !== null) audio.container = r.container;
-  if (r.codec !== null) audio.codec = r.codec;
-  if (r.duration_sec !== null) audio.durationSec = r.duration_sec;
-  if (r.bitrate !== null) audio.bitrate = r.bitrate;
-  if (r.sample_rate !== null) audio.sampleRate = r.sample_rate;
-  if (r.channels !== null) audio.channels = r.channels;
-  const tags: TrackTags = { compilation: r.compilation === 1 };
-  const set = <K extends keyof TrackTags>(k: K, v: TrackTags[K] | null): void => {
-    const value = opt(v);
-    if (value !== undefined) tags[k] = value;
-  };
-  set('artist', r.artist);
-  set('albumArtist', r.album_artist);
-  set('album', r.album);
-  set('title', r.title);
-  set('track', r.track_no);
-  set('trackTotal', r.track_total);
-  set('disc', r.disc_no);
-  set('discTotal', r.disc_total);
-  set('year', r.year);
-  set('genre', r.genre);
-  return {
-    id: r.id,
-    originId: r.origin_id,
-    path: r.path,
-    size: r.size,
-    mtimeMs: r.mtime_ms,
-    fingerprint: r.fingerprint,
-    audio,
-    tags,
-    scannedAt: r.scanned_at,
-  };
-}

@@ -136,6 +136,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'rendered layout names, so a start does not render every track again',
+    up(db) {
+      // layout_key says which layout (and layout engine version) rendered
+      // layout_name; a changed track or another layout leaves it stale.
+      db.exec(`
+        ALTER TABLE tracks ADD COLUMN layout_key TEXT;
+        ALTER TABLE tracks ADD COLUMN layout_name TEXT;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import type { SearchQuery } from '../../../src-shared/search/query.js';
 import { buildSearchPageSql, buildSearchSql, COUNT_CAP, orderFor } from './search-sql.js';
+import { TRACK_COLUMNS, trackFromRaw, type TrackRecord } from './track-row.js';
 
 /**
  * Worker thread entry: runs searches on its own read-only connection, so a
@@ -20,7 +21,7 @@ export type SearchWorkerRequest =
   | { id: number; kind: 'page'; query: SearchQuery; afterId: number; limit: number };
 
 export type SearchWorkerResponse =
-  | { id: number; ok: true; ids: number[]; total: number }
+  | { id: number; ok: true; ids: number[]; total: number; records: TrackRecord[] }
   | { id: number; ok: false; code: 'QUERY_INVALID' | 'INTERNAL'; message: string };
 
 /** Distinct SQL texts are few (the query is a parameter); the cap only guards against surprises. */
@@ -62,18 +63,32 @@ function statement(sql: string): Statement {
   return stmt;
 }
 
-function run(request: SearchWorkerRequest): { ids: number[]; total: number } {
+function run(request: SearchWorkerRequest): { ids: number[]; total: number; records: TrackRecord[] } {
   if (request.kind === 'page') {
     const { sql, params } = buildSearchPageSql(request.query, { afterId: request.afterId, limit: request.limit });
     const ids = statement(sql).pluck().all(...params) as number[];
-    return { ids, total: ids.length };
+    return { ids, total: ids.length, records: recordsOf(ids) };
   }
   const counted = buildSearchSql(request.query, { limit: request.limit, offset: request.offset });
   const total = statement(counted.countSql).pluck().get(...counted.countParams) as number;
   // (Past a capped count there may be more: run the query.)
-  if (request.limit === 0 || (request.offset >= total && total < COUNT_CAP)) return { ids: [], total };
+  if (request.limit === 0 || (request.offset >= total && total < COUNT_CAP)) return { ids: [], total, records: [] };
   const { sql, params } = buildSearchSql(request.query, { limit: request.limit, offset: request.offset, order: orderFor(request.query, total) });
-  return { ids: statement(sql).pluck().all(...params) as number[], total };
+  const ids = statement(sql).pluck().all(...params) as number[];
+  return { ids, total, records: recordsOf(ids) };
+}
+
+/**
+ * The whole rows of the hits, read here rather than on the main thread (which
+ * keeps no tags in memory): one statement whatever the number of ids.
+ */
+function recordsOf(ids: readonly number[]): TrackRecord[] {
+  if (ids.length === 0) return [];
+  const rows = statement(`SELECT ${TRACK_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM json_each(?) AS j JOIN tracks AS t ON t.id = j.value`)
+    .raw()
+    .all(JSON.stringify(ids)) as unknown[][];
+  const byId = new Map(rows.map((r) => [r[0] as number, trackFromRaw(r)]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
 /** An FTS5 complaint about the expression is the query's fault; anything else is ours. */

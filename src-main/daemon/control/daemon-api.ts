@@ -1,4 +1,5 @@
 import type { Event } from '../base/event.js';
+import type { TrackRecord } from '../catalog/catalog.js';
 import type { ConfigEntryInfo } from '../config/config-store.js';
 import type { DaemonEvent } from '../events.js';
 import type { ManagedOrigin, OriginSpec } from '../origins/origin-manager.js';
@@ -34,10 +35,10 @@ export interface StatusView {
   metricsUrl: string;
 }
 
-/** A track as search returns it: where it is in the mount and what the catalog knows. */
+/** A track as search returns it: where it is in the mount, and its catalog rows (one per replica hit). */
 export interface TrackView {
   path: string;
-  trackIds: number[];
+  records: TrackRecord[];
 }
 
 export interface SearchView {
@@ -68,8 +69,6 @@ export interface DaemonApi {
   search(query: string, limit: number, offset: number): Promise<SearchView>;
   /** Every match, in pages; resolves with the count sent. */
   searchAll(query: string, onPage: (tracks: TrackView[]) => void, signal: AbortSignal): Promise<number>;
-  /** Catalog data of a track (tags, audio) by id. */
-  trackRecord(id: number): import('../catalog/catalog.js').TrackRecord | undefined;
   originName(id: number): string | undefined;
 
   configEntries(keys: readonly string[]): ConfigEntryInfo[];

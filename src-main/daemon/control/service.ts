@@ -71,11 +71,7 @@ export function createHandlers(api: DaemonApi, logger: Logger, observe: RpcObser
   };
 
   const mountMessage = (m: MountView) => ({ mounted: m.mounted, mountPoint: m.mountPoint, openFiles: m.openFiles });
-  const trackMessages = (views: readonly TrackView[]) =>
-    views.flatMap((v) => {
-      const records = v.trackIds.map((id) => api.trackRecord(id)).filter((r) => r !== undefined);
-      return records.length > 0 ? [trackMessage(v.path, records, (id) => api.originName(id))] : [];
-    });
+  const trackMessages = (views: readonly TrackView[]) => views.map((v) => trackMessage(v.path, v.records, (id) => api.originName(id)));
   const origin = (name: string): string => {
     if (!name) throw new MusicFsError('USAGE', 'an origin name is required');
     return name;

@@ -1,6 +1,6 @@
 import { extensionOf } from '../../../src-shared/audio-formats.js';
 import { resolveCollisions, type CompiledLayout, type PathClaim } from '../../../src-shared/layout/index.js';
-import type { TrackRecord } from '../catalog/catalog.js';
+import type { IndexedTrack, TrackRecord } from '../catalog/catalog.js';
 
 /**
  * The mount's directory tree, built from the catalog in one pass and swapped
@@ -83,12 +83,14 @@ export class LibraryTree {
     for (const [path, node] of this.nodes) if (node.kind === 'file') yield path;
   }
 
+  /** Renders and builds in one go (tests, benchmarks): the daemon goes through Library. */
   static build(input: TreeInput): LibraryTree {
-    return new TreeBuilder(input.layout, input.originOrder).build(input.tracks);
+    const indexed = [...input.tracks].map((t) => indexTrack(t, renderName(input.layout, t)));
+    return new TreeBuilder(input.originOrder).build(indexed);
   }
 
   /** Assembles a tree from resolved names (see TreeBuilder). */
-  static fromNames(resolved: Map<TrackRecord[], string[]>): LibraryTree {
+  static fromNames(resolved: Map<IndexedTrack[], string[]>): LibraryTree {
     const nodes = new Map<string, TreeNode>();
     const trackPaths = new Map<number, string>();
     const root: DirNode = { kind: 'dir', ino: ROOT_INO, names: [], mtimeMs: 0 };
@@ -144,57 +146,56 @@ export class LibraryTree {
 }
 
 /**
- * Builds trees for one layout and origin order, remembering each track's
- * rendered name by record identity: a rebuild after a scan batch renders only
- * the tracks that batch changed.
+ * Builds trees for one origin order from tracks whose names are already
+ * rendered (Library renders each track once and stores the name).
  */
 export class TreeBuilder {
   private readonly rank: Map<number, number>;
-  private readonly rendered = new WeakMap<TrackRecord, readonly string[]>();
 
-  constructor(
-    private readonly layout: CompiledLayout,
-    originOrder: readonly number[],
-  ) {
+  constructor(originOrder: readonly number[]) {
     this.rank = new Map(originOrder.map((id, i) => [id, i]));
   }
 
-  build(tracks: Iterable<TrackRecord>): LibraryTree {
+  build(tracks: Iterable<IndexedTrack>): LibraryTree {
     const rank = this.rank;
     // 1. Group replicas by fingerprint.
-    const groups = new Map<string, TrackRecord[]>();
+    const groups = new Map<string, IndexedTrack[]>();
     for (const t of tracks) {
       if (!rank.has(t.originId)) continue;
       const g = groups.get(t.fingerprint);
       if (g) g.push(t);
       else groups.set(t.fingerprint, [t]);
     }
-    // 2. Name each recording after its best replica.
-    const claims: PathClaim<TrackRecord[]>[] = [];
+    // 2. Name each recording after its best replica; oldest recording first,
+    //    so it keeps the plain name. Input in id order (the library's index
+    //    is) needs no sort.
+    const claims: (PathClaim<IndexedTrack[]> & { order: number })[] = [];
+    let sorted = true;
     for (const group of groups.values()) {
+      const order = minId(group);
       if (group.length > 1) group.sort((a, b) => rank.get(a.originId)! - rank.get(b.originId)! || a.id - b.id);
-      claims.push({ key: group, components: this.render(group[0]!) });
+      if (claims.length > 0 && claims[claims.length - 1]!.order > order) sorted = false;
+      claims.push({ key: group, components: group[0]!.name, order });
     }
-    // Oldest recording first, so it keeps the plain name.
-    const order = new Map(claims.map((c) => [c, minId(c.key)]));
-    claims.sort((a, b) => order.get(a)! - order.get(b)!);
+    if (!sorted) claims.sort((a, b) => a.order - b.order);
     return LibraryTree.fromNames(resolveCollisions(claims));
-  }
-
-  private render(track: TrackRecord): readonly string[] {
-    let components = this.rendered.get(track);
-    if (components === undefined) {
-      const fileName = track.path.slice(track.path.lastIndexOf('/') + 1);
-      const ext = extensionOf(fileName);
-      const stem = ext ? fileName.slice(0, fileName.length - ext.length - 1) : fileName;
-      components = this.layout.render({ tags: track.tags, audio: track.audio, stem, ext });
-      this.rendered.set(track, components);
-    }
-    return components;
   }
 }
 
-function minId(group: readonly TrackRecord[]): number {
+/** The layout's name for a track (path components, before collisions). */
+export function renderName(layout: CompiledLayout, track: TrackRecord): string[] {
+  const fileName = track.path.slice(track.path.lastIndexOf('/') + 1);
+  const ext = extensionOf(fileName);
+  const stem = ext ? fileName.slice(0, fileName.length - ext.length - 1) : fileName;
+  return layout.render({ tags: track.tags, audio: track.audio, stem, ext });
+}
+
+/** The in-memory form of a track with its rendered name. */
+export function indexTrack(t: TrackRecord, name: readonly string[]): IndexedTrack {
+  return { id: t.id, originId: t.originId, path: t.path, size: t.size, mtimeMs: t.mtimeMs, fingerprint: t.fingerprint, name };
+}
+
+function minId(group: readonly IndexedTrack[]): number {
   let min = Infinity;
   for (const t of group) if (t.id < min) min = t.id;
   return min;
