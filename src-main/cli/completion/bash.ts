@@ -1,5 +1,5 @@
 import type { ValueKind } from './hints.js';
-import { argumentAt, type CompletionNode, optionValueBranches, shQuote, valuedFlags } from './model.js';
+import { argumentAt, type CompletionNode, optionValueBranches, shQuote, shellHelpers } from './model.js';
 
 /** The bash completion script (bash ≥ 4; `complete -F`). */
 
@@ -31,8 +31,6 @@ function positionals(node: CompletionNode): string | undefined {
 }
 
 export function bashScript(nodes: readonly CompletionNode[]): string {
-  const commandPairs = nodes.flatMap((n) => n.subcommands.map((s) => shQuote(`${n.path}/${s.name}`)));
-  const valued = nodes.filter((n) => valuedFlags(n).length > 0).map((n) => `    ${shQuote(n.path)}) echo ${shQuote(valuedFlags(n).join(' '))} ;;`);
   const optionValues = optionValueBranches(nodes, reply);
   const optionWords = nodes.map((n) => `    ${shQuote(n.path)}) COMPREPLY=($(compgen -W ${shQuote(n.options.flatMap((o) => o.flags).join(' '))} -- "$cur")) ;;`);
   const words = nodes.flatMap((n) => {
@@ -45,25 +43,7 @@ export function bashScript(nodes: readonly CompletionNode[]): string {
 # Install:  ${BASH_INSTALL}
 # or add to ~/.bashrc:  source <(musicfs completion bash)
 
-# Origin names, asked of the running daemon.
-_musicfs_origins() {
-  command musicfs origin list --json 2>/dev/null | sed -n 's/^ *"name": *"\\(.*\\)",\\{0,1\\}$/\\1/p'
-}
-
-# Is $2 a subcommand of the command path $1?
-_musicfs_is_command() {
-  case "$1/$2" in
-    ${commandPairs.join(' | ')}) return 0 ;;
-  esac
-  return 1
-}
-
-# The options of command path $1 that take a value.
-_musicfs_valued() {
-  case "$1" in
-${valued.join('\n')}
-  esac
-}
+${shellHelpers(nodes, 'echo')}
 
 _musicfs() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"

@@ -103,3 +103,33 @@ export function shQuote(text: string): string {
 export function shortDescription(text: string): string {
   return (text.split('\n')[0] ?? '').replace(/\s+/g, ' ').trim();
 }
+
+/**
+ * The shell functions bash and zsh scripts share: origin names from the
+ * daemon, "is this word a subcommand of that command path", and "which
+ * options of a command path take a value" (`print` is how the shell echoes).
+ */
+export function shellHelpers(nodes: readonly CompletionNode[], print: 'echo' | 'print -r --'): string {
+  const commandPairs = nodes.flatMap((n) => n.subcommands.map((s) => shQuote(`${n.path}/${s.name}`)));
+  const valued = nodes.filter((n) => valuedFlags(n).length > 0).map((n) => `    ${shQuote(n.path)}) ${print} ${shQuote(valuedFlags(n).join(' '))} ;;`);
+  return `# Origin names, asked of the running daemon.
+_musicfs_origins() {
+  command musicfs origin list --json 2>/dev/null | sed -n 's/^ *"name": *"\\(.*\\)",\\{0,1\\}$/\\1/p'
+}
+
+# Is $2 a subcommand of the command path $1?
+_musicfs_is_command() {
+  case "$1/$2" in
+    ${commandPairs.join(' | ')}) return 0 ;;
+  esac
+  return 1
+}
+
+# The options of command path $1 that take a value.
+_musicfs_valued() {
+  case "$1" in
+${valued.join('\n')}
+  esac
+}
+`;
+}

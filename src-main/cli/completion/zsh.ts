@@ -1,5 +1,5 @@
 import type { ValueKind } from './hints.js';
-import { argumentAt, type CompletionNode, optionValueBranches, shortDescription, shQuote, valuedFlags } from './model.js';
+import { argumentAt, type CompletionNode, optionValueBranches, shortDescription, shQuote, shellHelpers } from './model.js';
 
 /** The zsh completion script (compsys; `#compdef`, autoloadable from $fpath). */
 
@@ -26,8 +26,6 @@ function describeItems(items: readonly { name: string; description: string }[]):
 }
 
 export function zshScript(nodes: readonly CompletionNode[]): string {
-  const commandPairs = nodes.flatMap((n) => n.subcommands.map((s) => shQuote(`${n.path}/${s.name}`)));
-  const valued = nodes.filter((n) => valuedFlags(n).length > 0).map((n) => `    ${shQuote(n.path)}) print -r -- ${shQuote(valuedFlags(n).join(' '))} ;;`);
   const optionValues = optionValueBranches(nodes, complete);
   const optionItems = nodes.map((n) => {
     const items = n.options.flatMap((o) => o.flags.map((f) => ({ name: f, description: o.description })));
@@ -49,25 +47,7 @@ export function zshScript(nodes: readonly CompletionNode[]): string {
 # Install:  ${ZSH_INSTALL}   (any folder of $fpath), then start a new zsh
 # or add to ~/.zshrc after compinit:  source <(musicfs completion zsh)
 
-# Origin names, asked of the running daemon.
-_musicfs_origins() {
-  command musicfs origin list --json 2>/dev/null | sed -n 's/^ *"name": *"\\(.*\\)",\\{0,1\\}$/\\1/p'
-}
-
-# Is $2 a subcommand of the command path $1?
-_musicfs_is_command() {
-  case "$1/$2" in
-    ${commandPairs.join(' | ')}) return 0 ;;
-  esac
-  return 1
-}
-
-# The options of command path $1 that take a value.
-_musicfs_valued() {
-  case "$1" in
-${valued.join('\n')}
-  esac
-}
+${shellHelpers(nodes, 'print -r --')}
 
 _musicfs() {
   local cur="\${words[CURRENT]}" prev="\${words[CURRENT-1]}"
