@@ -23,13 +23,11 @@
  *   MUSICFS_BENCH_WRITE_DOCS=0 (print only)  MUSICFS_BENCH_CPU_PROF=<dir> (--cpu-prof the daemons)
  *   MUSICFS_BENCH_KEEP=1 (keep the temp folder; mounts are still cleared)
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { constants, existsSync, readFileSync } from 'node:fs';
-import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdir, readdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../src-main/daemon/base/logger.js';
 import { Catalog, type TrackUpsert } from '../src-main/daemon/catalog/catalog.js';
 import { walkLocalFolder } from '../src-main/daemon/origins/local-walker.js';
@@ -37,18 +35,11 @@ import { TagReaderPool } from '../src-main/daemon/scan/tag-reader-pool.js';
 import { LibraryTree } from '../src-main/daemon/vfs/library-tree.js';
 import { compileLayout, DEFAULT_LAYOUT } from '../src-shared/layout/index.js';
 import { makeBenchLibrary, makeFlatDirectoryLibrary, type BenchLibraryStats, type FlatLibraryStats } from './library.js';
-import { writeDocsSection } from './docs-section.js';
+import { beetsConfig, beetsItemCount, fmtInt, intEnv, limitsSection, loadText, log, machine, mb, median, preflight, sectionHead, timeCommand, yes, type Machine } from './bench-kit.js';
+import { DaemonProcess, makeState, makeTmpRoot, runBench, trackMount, type Cpu, type Memory, type StateDirs } from './bench-daemon.js';
 
 // ---------------------------------------------------------------------------
 // Settings
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 const TRACKS = intEnv('MUSICFS_BENCH_TRACKS', 5000);
 const FLAT_TRACKS = intEnv('MUSICFS_BENCH_FLAT_TRACKS', 10_000);
@@ -57,9 +48,7 @@ const COLD_RUNS = intEnv('MUSICFS_BENCH_COLD_RUNS', 3);
 const BEETS_RUNS = intEnv('MUSICFS_BENCH_BEETS_RUNS', 3);
 const RESCAN_RUNS = 3;
 const START_RUNS = 5;
-const WRITE_DOCS = process.env['MUSICFS_BENCH_WRITE_DOCS'] !== '0';
 const CPU_PROF_DIR = process.env['MUSICFS_BENCH_CPU_PROF'] || undefined;
-const KEEP_TMP = process.env['MUSICFS_BENCH_KEEP'] === '1';
 
 /** Past the mount's default attr/entry timeout (1 s): each timed run is answered by the daemon, not the kernel cache. */
 const KERNEL_CACHE_EXPIRY_MS = 1200;
@@ -75,254 +64,16 @@ const TARGETS = {
   usableMs: 500,
 };
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(REPO, 'bin', 'musicfs');
-const DOCS_FILE = join(REPO, 'docs', 'benchmarks.md');
+const DAEMON_OPTIONS = { lineTimeoutMs: SCAN_TIMEOUT_MS, stopTimeoutMs: STOP_TIMEOUT_MS, cpuProfDir: CPU_PROF_DIR };
 
-const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
-
-// ---------------------------------------------------------------------------
-// Resources to release whatever happens
-
-const liveDaemons = new Set<DaemonProcess>();
-const usedMounts = new Set<string>();
-let tmpRoot: string | undefined;
-let cleanedUp = false;
-
-function isMounted(path: string): boolean {
-  try {
-    const text = readFileSync('/proc/self/mountinfo', 'utf8');
-    const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    return text.split('\n').some((line) => line !== '' && unescape(line.split(' ')[4] ?? '') === path);
-  } catch {
-    return false;
-  }
-}
-
-function unmountSync(path: string): void {
-  if (!isMounted(path)) return;
-  const r = spawnSync('fusermount', ['-uz', path], { stdio: 'ignore', timeout: 10_000 });
-  if (r.status !== 0) spawnSync('umount', ['-l', path], { stdio: 'ignore', timeout: 10_000 });
-}
-
-async function cleanup(): Promise<void> {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  await Promise.allSettled([...liveDaemons].map((d) => d.stop()));
-  for (const m of usedMounts) unmountSync(m);
-  if (tmpRoot !== undefined) {
-    const stillMounted = [...usedMounts].filter(isMounted);
-    if (stillMounted.length > 0) log(`NOT removing ${tmpRoot}: still mounted: ${stillMounted.join(', ')}`);
-    else if (KEEP_TMP) log(`kept ${tmpRoot}`);
-    else await rm(tmpRoot, { recursive: true, force: true });
-  }
-}
-
-/** Last resort when the process exits without the async cleanup (uncaught error, second Ctrl-C). */
-function cleanupSync(): void {
-  for (const d of liveDaemons) d.kill();
-  for (const m of usedMounts) unmountSync(m);
-}
-
-// ---------------------------------------------------------------------------
-// Daemon child processes
-
-interface StateDirs {
-  env: NodeJS.ProcessEnv;
-  dir: string;
-}
-
-async function makeState(name: string): Promise<StateDirs> {
-  const dir = join(tmpRoot!, 'state', name);
-  const sub = { XDG_DATA_HOME: 'data', XDG_CACHE_HOME: 'cache', XDG_CONFIG_HOME: 'config', XDG_RUNTIME_DIR: 'runtime' };
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, folder] of Object.entries(sub)) {
-    const p = join(dir, folder);
-    await mkdir(p, { recursive: true, mode: 0o700 });
-    env[key] = p;
-  }
-  return { env, dir };
-}
-
-interface Cpu {
-  totalSec: number;
-  mainSec: number;
-}
-
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-
-interface Line {
-  /** ms since spawn. */
-  t: number;
-  text: string;
-}
-
-interface Memory {
-  rssKb: number;
-  hwmKb: number;
-  /** Threads of the daemon process (main, libuv pool, tag workers, FUSE). */
-  threads: number;
-}
-
-let profileSeq = 0;
-
-class DaemonProcess {
-  readonly child: ChildProcess;
-  readonly spawnedAt: number;
-  private readonly lines: Line[] = [];
-  private readonly waiters = new Set<() => void>();
-  private stderrTail = '';
-  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  readonly exited: Promise<void>;
-
-  private constructor(
-    readonly label: string,
-    readonly mountPoint: string,
-    origins: readonly string[],
-    state: StateDirs,
-  ) {
-    const args = ['mount', mountPoint, ...origins.flatMap((o) => ['--origin', o])];
-    const env = { ...process.env, ...state.env };
-    delete env['NODE_OPTIONS'];
-    for (const key of Object.keys(env)) if (key.startsWith('MUSICFS_') && !key.startsWith('MUSICFS_BENCH')) delete env[key];
-    const [cmd, argv]: [string, string[]] = CPU_PROF_DIR
-      ? [process.execPath, ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${label}-${++profileSeq}.\${pid}.\${time}.cpuprofile`, BIN, ...args]]
-      : [BIN, args];
-    this.spawnedAt = performance.now();
-    this.child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let pending = '';
-    this.child.stdout!.setEncoding('utf8');
-    this.child.stdout!.on('data', (chunk: string) => {
-      const t = performance.now() - this.spawnedAt;
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        this.lines.push({ t, text: pending.slice(0, nl) });
-        pending = pending.slice(nl + 1);
-      }
-      this.wake();
-    });
-    this.child.stderr!.setEncoding('utf8');
-    this.child.stderr!.on('data', (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-8000);
-    });
-    this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
-        this.exit = { code, signal };
-        liveDaemons.delete(this);
-        this.wake();
-        resolve();
-      });
-      this.child.on('error', (err) => {
-        this.stderrTail += `\nspawn error: ${err.message}`;
-        this.exit ??= { code: null, signal: null };
-        liveDaemons.delete(this);
-        this.wake();
-        resolve();
-      });
-    });
-    liveDaemons.add(this);
-    usedMounts.add(mountPoint);
-  }
-
-  static start(label: string, mountPoint: string, origins: readonly string[], state: StateDirs): DaemonProcess {
-    return new DaemonProcess(label, mountPoint, origins, state);
-  }
-
-  get pid(): number {
-    const pid = this.child.pid;
-    if (pid === undefined) throw new Error(`${this.label}: no pid (spawn failed: ${this.stderrTail.trim()})`);
-    return pid;
-  }
-
-  private wake(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
-  /** The first stdout line matching `re` (already seen or still to come). */
-  waitForLine(re: RegExp, timeoutMs = SCAN_TIMEOUT_MS): Promise<Line> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const hit = this.lines.find((l) => re.test(l.text));
-        if (hit) {
-          done();
-          resolve(hit);
-          return true;
-        }
-        if (this.exit) {
-          done();
-          reject(new Error(`${this.label}: daemon exited (code ${this.exit.code}, signal ${this.exit.signal}) before printing ${re}\nstdout:\n${this.stdout()}\nstderr:\n${this.stderrTail}`));
-          return true;
-        }
-        return false;
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`${this.label}: no line matching ${re} after ${timeoutMs} ms\nstdout:\n${this.stdout()}\nstderr:\n${this.stderrTail}`));
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-      };
-      const waiter = (): void => void check();
-      if (!check()) this.waiters.add(waiter);
-    });
-  }
-
-  stdout(): string {
-    return this.lines.map((l) => `${l.t.toFixed(0).padStart(7)} ms  ${l.text}`).join('\n');
-  }
-
-  memory(): Memory {
-    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    const field = (name: string): number => {
-      const m = new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status);
-      if (!m) throw new Error(`${this.label}: no ${name} in /proc/${this.pid}/status`);
-      return Number(m[1]);
-    };
-    return { rssKb: field('VmRSS'), hwmKb: field('VmHWM'), threads: field('Threads') };
-  }
-
-  /** CPU seconds used so far by the whole process and by its main thread (tid = pid). */
-  cpu(): Cpu {
-    const ticks = (file: string): number => {
-      const text = readFileSync(file, 'utf8');
-      // Fields after "(comm)": state is field 3, utime 14, stime 15.
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      return Number(fields[11]) + Number(fields[12]);
-    };
-    return { totalSec: ticks(`/proc/${this.pid}/stat`) / CLK_TCK, mainSec: ticks(`/proc/${this.pid}/task/${this.pid}/stat`) / CLK_TCK };
-  }
-
-  /** SIGINT, then wait for exit; SIGKILL (this pid only) if it does not exit in time. */
-  async stop(timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
-    if (this.exit) return;
-    this.child.kill('SIGINT');
-    const inTime = await Promise.race([this.exited.then(() => true), sleep(timeoutMs).then(() => false)]);
-    if (!inTime) {
-      log(`${this.label}: no exit ${timeoutMs} ms after SIGINT; sending SIGKILL to pid ${this.child.pid}`);
-      this.kill();
-      await this.exited;
-    }
-    // Re-read: TypeScript keeps the narrowing from before the awaits.
-    const exit = this.exit as { code: number | null } | undefined;
-    if (exit && exit.code !== 0 && exit.code !== null) log(`${this.label}: exited with code ${exit.code}; stderr: ${this.stderrTail.trim().slice(-500)}`);
-  }
-
-  kill(): void {
-    if (!this.exit) this.child.kill('SIGKILL');
-  }
+/** `musicfs mount MNT --origin …` on `state`'s XDG folders; the mount point is unmounted at clean-up. */
+function startMount(label: string, mountPoint: string, origins: readonly string[], state: StateDirs): DaemonProcess {
+  trackMount(mountPoint);
+  return new DaemonProcess(label, ['mount', mountPoint, ...origins.flatMap((o) => ['--origin', o])], state.env, DAEMON_OPTIONS);
 }
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 /** Files and folders below `dir`, by recursive readdir (file types from readdir itself). */
 async function countTree(dir: string): Promise<{ files: number; dirs: number }> {
@@ -362,34 +113,6 @@ function timeShell(script: string, arg: string): Promise<ShellRun> {
       const ms = performance.now() - started;
       if (code !== 0) reject(new Error(`sh -c '${script}' ${arg} exited ${code}: ${err.trim()}`));
       else resolve({ ms, count: Number(out.trim()) });
-    });
-  });
-}
-
-interface CommandRun {
-  ms: number;
-  stdout: string;
-  stderr: string;
-}
-
-function timeCommand(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = SCAN_TIMEOUT_MS): Promise<CommandRun> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-20_000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const ms = performance.now() - started;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code ?? signal}: ${stderr.trim().slice(-2000)}`));
-      else resolve({ ms, stdout, stderr });
     });
   });
 }
@@ -436,7 +159,7 @@ interface PairRuns {
 }
 
 interface Results {
-  machine: { cores: number; model: string; kernel: string; node: string; beets: string; fs: string; commit: string; date: string; loadStart: string; loadEnd: string };
+  machine: Machine;
   library: BenchLibraryStats & { generateMs: number };
   flat: FlatLibraryStats & { generateMs: number; scanMs: number; reportedSec: number; mountEntries: number };
   cold: ColdRun[];
@@ -457,7 +180,7 @@ interface Results {
 
 async function coldScan(lib: string, mnt: string, run: number, extra: (d: DaemonProcess, completeMs: number) => Promise<void>): Promise<ColdRun> {
   const state = await makeState(`cold-${run}`);
-  const d = DaemonProcess.start(`cold-${run}`, mnt, [lib], state);
+  const d = startMount(`cold-${run}`, mnt, [lib], state);
   try {
     const line = await d.waitForLine(/^scan complete: /);
     const cpu = d.cpu();
@@ -469,31 +192,6 @@ async function coldScan(lib: string, mnt: string, run: number, extra: (d: Daemon
   } finally {
     await d.stop();
   }
-}
-
-async function beetsConfig(dir: string): Promise<NodeJS.ProcessEnv> {
-  await mkdir(join(dir, 'music'), { recursive: true });
-  const yaml = [
-    `directory: ${JSON.stringify(join(dir, 'music'))}`,
-    `library: ${JSON.stringify(join(dir, 'library.db'))}`,
-    'plugins: []',
-    'import:',
-    '  copy: no',
-    '  move: no',
-    '  write: no',
-    '  autotag: no',
-    '  quiet: yes',
-    '  resume: no',
-    '  incremental: no',
-    '',
-  ].join('\n');
-  await writeFile(join(dir, 'config.yaml'), yaml);
-  return { ...process.env, BEETSDIR: dir, HOME: dir };
-}
-
-async function beetsCount(env: NodeJS.ProcessEnv): Promise<number> {
-  const r = await timeCommand('beet', ['ls', '-f', '$id'], env);
-  return r.stdout.split('\n').filter((l) => l.trim() !== '').length;
 }
 
 /** Polls readdir of the mount root until it lists `expected` entries; ms since spawn. */
@@ -585,53 +283,11 @@ async function stageBreakdown(lib: string, scratch: string): Promise<Stages> {
 }
 
 // ---------------------------------------------------------------------------
-// Machine
-
-const loadText = (): string => loadavg().map((l) => l.toFixed(2)).join(' / ');
-
-function machine(): Results['machine'] {
-  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
-  const beets = spawnSync('beet', ['version'], { encoding: 'utf8', env: { ...process.env, BEETSDIR: join(tmpRoot!, 'beets-version') } });
-  const beetsVersion = /beets version (\S+)/.exec(beets.stdout ?? '')?.[1] ?? 'unknown';
-  const python = /Python version (\S+)/.exec(beets.stdout ?? '')?.[1];
-  const df = spawnSync('df', ['-T', tmpRoot!], { encoding: 'utf8' });
-  const fs = (df.stdout ?? '').split('\n')[1]?.split(/\s+/)[1] ?? 'unknown';
-  const git = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
-  const dirty = spawnSync('git', ['-C', REPO, 'status', '--porcelain'], { encoding: 'utf8' }).stdout?.trim() ? ' (with uncommitted changes)' : '';
-  return {
-    cores: availableParallelism(),
-    model,
-    kernel: release(),
-    node: process.version,
-    beets: `${beetsVersion}${python ? ` (Python ${python})` : ''}`,
-    fs,
-    commit: `${git.stdout?.trim() || 'unknown'}${dirty}`,
-    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    loadStart: loadText(),
-    loadEnd: '',
-  };
-}
-
-async function preflight(): Promise<void> {
-  if (!existsSync(join(REPO, 'dist', 'src-main', 'main.js'))) throw new Error('MusicFS is not built: run `npm run build` (npm run bench:scan does)');
-  try {
-    await access('/dev/fuse', constants.R_OK | constants.W_OK);
-  } catch {
-    throw new Error('/dev/fuse is missing or not usable: the scan benchmark needs FUSE');
-  }
-  for (const tool of ['beet', 'fusermount', 'find', 'ls', 'ffmpeg']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) throw new Error(`${tool} is not installed`);
-  }
-}
-
-// ---------------------------------------------------------------------------
 // The run
 
 async function run(): Promise<Results> {
-  await preflight();
-  tmpRoot = await mkdtemp(join(tmpdir(), 'musicfs-bench-'));
-  log(`working in ${tmpRoot}`);
+  await preflight('bench:scan', ['beet', 'fusermount', 'find', 'ls', 'ffmpeg'], true);
+  const tmpRoot = await makeTmpRoot('musicfs-bench-');
   if (CPU_PROF_DIR) await mkdir(CPU_PROF_DIR, { recursive: true });
   const lib = join(tmpRoot, 'lib');
   const flatRoot = join(tmpRoot, 'flat-lib');
@@ -640,7 +296,7 @@ async function run(): Promise<Results> {
   await mkdir(mnt);
   await mkdir(mntFlat);
 
-  const mach = machine();
+  const mach = machine(tmpRoot);
   let t = performance.now();
   const libStats = await makeBenchLibrary(lib, TRACKS);
   const libGenMs = performance.now() - t;
@@ -673,15 +329,15 @@ async function run(): Promise<Results> {
   let lastBeetsEnv: NodeJS.ProcessEnv | undefined;
   for (let i = 0; i < BEETS_RUNS; i++) {
     const env = await beetsConfig(join(tmpRoot, `beets-${i}`));
-    const r = await timeCommand('beet', ['import', '-A', '-C', '-W', '-q', lib], env);
-    const items = await beetsCount(env);
+    const r = await timeCommand('beet', ['import', '-A', '-C', '-W', '-q', lib], env, SCAN_TIMEOUT_MS);
+    const items = await beetsItemCount(env, SCAN_TIMEOUT_MS);
     beets.push({ ms: r.ms, items });
     lastBeetsEnv = env;
     log(`beet import ${i + 1}/${BEETS_RUNS}: ${(r.ms / 1000).toFixed(2)} s, ${items} items`);
   }
   const beetsUpdate: number[] = [];
   for (let i = 0; i < RESCAN_RUNS && lastBeetsEnv; i++) {
-    const r = await timeCommand('beet', ['update', '-M'], lastBeetsEnv);
+    const r = await timeCommand('beet', ['update', '-M'], lastBeetsEnv, SCAN_TIMEOUT_MS);
     beetsUpdate.push(r.ms);
     log(`beet update ${i + 1}/${RESCAN_RUNS}: ${(r.ms / 1000).toFixed(2)} s`);
   }
@@ -690,7 +346,7 @@ async function run(): Promise<Results> {
   const persisted = await makeState('cold-0');
   const rescan: Results['rescan'] = [];
   for (let i = 0; i < RESCAN_RUNS; i++) {
-    const d = DaemonProcess.start(`rescan-${i}`, mnt, [lib], persisted);
+    const d = startMount(`rescan-${i}`, mnt, [lib], persisted);
     try {
       const mounted = await d.waitForLine(/^musicfs: mounted /);
       const line = await d.waitForLine(/^scan complete: /);
@@ -704,7 +360,7 @@ async function run(): Promise<Results> {
   // 4. Start to a usable mount with the persisted catalog.
   const usable: Results['usable'] = [];
   for (let i = 0; i < START_RUNS; i++) {
-    const d = DaemonProcess.start(`start-${i}`, mnt, [lib], persisted);
+    const d = startMount(`start-${i}`, mnt, [lib], persisted);
     try {
       const [mounted, usableMs] = await Promise.all([d.waitForLine(/^musicfs: mounted /), pollUntilListed(d, mnt, rootEntries)]);
       usable.push({ mountedMs: mounted.t, usableMs });
@@ -719,7 +375,7 @@ async function run(): Promise<Results> {
   let find: PairRuns;
   let memRestarted: Memory;
   {
-    const d = DaemonProcess.start('find', mnt, [lib], persisted);
+    const d = startMount('find', mnt, [lib], persisted);
     try {
       await d.waitForLine(/^scan complete: /);
       find = await measurePair('find | wc -l', 'find "$1" | wc -l', mnt, lib);
@@ -737,7 +393,7 @@ async function run(): Promise<Results> {
   let flatEntries: number;
   let memFlat: Memory;
   {
-    const d = DaemonProcess.start('flat', mntFlat, [flatStats.sourceDir], await makeState('flat'));
+    const d = startMount('flat', mntFlat, [flatStats.sourceDir], await makeState('flat'));
     try {
       const line = await d.waitForLine(/^scan complete: /);
       flatScan = parseScanLine(line.text);
@@ -783,11 +439,8 @@ async function run(): Promise<Results> {
 // ---------------------------------------------------------------------------
 // Report
 
-const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const msf = (ms: number): string => (ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`);
-const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
-const yes = (ok: boolean): string => (ok ? 'yes' : '**no**');
 const faster = (ours: number, theirs: number): string => (ours <= theirs ? `${(theirs / ours).toFixed(1)}× faster` : `${(ours / theirs).toFixed(1)}× slower`);
 
 function render(r: Results): string {
@@ -910,12 +563,7 @@ function render(r: Results): string {
 
   const m = r.machine;
   return [
-    '## Scan',
-    '',
-    `_Generated by \`npm run bench:scan\` (bench/bench-scan.ts) on ${m.date}, commit ${m.commit}. Re-run to refresh; this section is rewritten, the rest of the file kept._`,
-    '',
-    `**Machine**: ${m.cores} cores, ${m.model}; Linux ${m.kernel}; Node ${m.node}; beets ${m.beets}; temp folders on ${m.fs}. Load average (1 / 5 / 15 min) ${m.loadStart} at the start, ${m.loadEnd} at the end: other work on the machine during the run shows there.`,
-    '',
+    ...sectionHead('Scan', 'bench:scan', m, `beets ${m.beets}; `, ': other work on the machine during the run shows there.'),
     '**Library**',
     '',
     ...shape,
@@ -926,47 +574,9 @@ function render(r: Results): string {
     '',
     ...checks.map((c) => `- ${c}`),
     '',
-    '### What limits it',
-    '',
-    ...limits.flatMap((p) => [p, '']),
+    ...limitsSection(limits),
   ].join('\n');
 }
 
-async function writeDocs(section: string): Promise<void> {
-  await writeDocsSection(DOCS_FILE, 'Scan', section);
-}
+process.exitCode = await runBench('Scan', 'stopping daemons and unmounting...', async () => render(await run()));
 
-// ---------------------------------------------------------------------------
-
-async function main(): Promise<number> {
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) {
-      cleanupSync();
-      process.exit(130);
-    }
-    interrupted = true;
-    log(`${signal}: stopping daemons and unmounting...`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', cleanupSync);
-  try {
-    const results = await run();
-    const section = render(results);
-    process.stdout.write(`\n${section}\n`);
-    if (WRITE_DOCS) {
-      await writeDocs(section);
-      log(`wrote the Scan section of ${DOCS_FILE}`);
-    }
-    return 0;
-  } catch (err) {
-    log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return 1;
-  } finally {
-    await cleanup();
-  }
-}
-
-process.exitCode = await main();

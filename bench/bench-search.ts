@@ -32,32 +32,24 @@
  *   MUSICFS_BENCH_TRACKS=100000  MUSICFS_BENCH_API_RUNS=200  MUSICFS_BENCH_CLI_RUNS=20  MUSICFS_BENCH_BEETS_RUNS=10
  *   MUSICFS_BENCH_WRITE_DOCS=0 (print only)  MUSICFS_BENCH_KEEP=1 (keep the temp folder)
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import type { Track__Output } from '../src-main/common/api/gen/musicfs/v1/Track.js';
 import { ApiClient } from '../test/support/api-client.js';
 import { flacWithTags, makeBaseAudio, vorbisComments, type BaseAudioSpec } from '../test/support/tagged-audio.js';
 import { searchCatalogTags } from './search-catalog.js';
-import { writeDocsSection } from './docs-section.js';
+import { BIN, REPO, beetsConfig, countLines, fmtInt, intEnv, limitsSection, loadText, log, machine, max, p50, p99, preflight, sectionHead, timeCommand, yes, type CommandRun, type Machine } from './bench-kit.js';
+import { DaemonProcess, makeState, makeTmpRoot, runBench, type Memory } from './bench-daemon.js';
 
 // ---------------------------------------------------------------------------
 // Settings
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 const TRACKS = intEnv('MUSICFS_BENCH_TRACKS', 100_000);
 const API_RUNS = intEnv('MUSICFS_BENCH_API_RUNS', 200);
@@ -70,13 +62,10 @@ const FLOOR_RUNS = 10;
 const FILES_PER_FOLDER = 1000;
 const WRITE_CONCURRENCY = 64;
 const LIMIT = 100;
-const WRITE_DOCS = process.env['MUSICFS_BENCH_WRITE_DOCS'] !== '0';
-const KEEP_TMP = process.env['MUSICFS_BENCH_KEEP'] === '1';
 
 const BASE_SPEC: BaseAudioSpec = { frequency: 440, sampleRate: 8000, durationSec: 0.2 };
 const SCAN_TIMEOUT_MS = 30 * 60_000;
 const BEETS_IMPORT_TIMEOUT_MS = 2 * 60 * 60_000;
-const COMMAND_TIMEOUT_MS = 5 * 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 
 const TARGETS = {
@@ -84,11 +73,8 @@ const TARGETS = {
   vsBeets: 10,
 };
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(REPO, 'bin', 'musicfs');
-const DOCS_FILE = join(REPO, 'docs', 'benchmarks.md');
 
-const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+const DAEMON_OPTIONS = { lineTimeoutMs: SCAN_TIMEOUT_MS, stopTimeoutMs: STOP_TIMEOUT_MS };
 
 interface Query {
   /** What it stands for. */
@@ -120,215 +106,6 @@ const QUERIES: readonly Query[] = [
 ];
 
 // ---------------------------------------------------------------------------
-// Resources to release whatever happens
-
-const liveDaemons = new Set<Daemon>();
-let tmpRoot: string | undefined;
-let cleanedUp = false;
-
-async function cleanup(): Promise<void> {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  await Promise.allSettled([...liveDaemons].map((d) => d.stop()));
-  if (tmpRoot !== undefined) {
-    if (KEEP_TMP) log(`kept ${tmpRoot}`);
-    else await rm(tmpRoot, { recursive: true, force: true });
-  }
-}
-
-/** Last resort when the process exits without the async cleanup (uncaught error, second Ctrl-C). */
-function cleanupSync(): void {
-  for (const d of liveDaemons) d.kill();
-}
-
-// ---------------------------------------------------------------------------
-// The daemon
-
-/** Fresh XDG folders under the temp root; the daemon and the CLI share them. */
-async function makeStateEnv(name: string): Promise<NodeJS.ProcessEnv> {
-  const dir = join(tmpRoot!, 'state', name);
-  const sub = { XDG_DATA_HOME: 'data', XDG_CACHE_HOME: 'cache', XDG_CONFIG_HOME: 'config', XDG_RUNTIME_DIR: 'runtime' };
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env['NODE_OPTIONS'];
-  for (const key of Object.keys(env)) if (key.startsWith('MUSICFS_')) delete env[key];
-  for (const [key, folder] of Object.entries(sub)) {
-    const p = join(dir, folder);
-    await mkdir(p, { recursive: true, mode: 0o700 });
-    env[key] = p;
-  }
-  return env;
-}
-
-interface Line {
-  /** ms since spawn. */
-  t: number;
-  text: string;
-}
-
-class Daemon {
-  readonly child: ChildProcess;
-  readonly spawnedAt = performance.now();
-  private readonly lines: Line[] = [];
-  private readonly waiters = new Set<() => void>();
-  private stderrTail = '';
-  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  readonly exited: Promise<void>;
-
-  constructor(
-    readonly label: string,
-    args: readonly string[],
-    env: NodeJS.ProcessEnv,
-  ) {
-    this.child = spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let pending = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      const t = performance.now() - this.spawnedAt;
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        this.lines.push({ t, text: pending.slice(0, nl) });
-        pending = pending.slice(nl + 1);
-      }
-      this.wake();
-    });
-    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-8000);
-    });
-    this.exited = new Promise((resolve) => {
-      const done = (code: number | null, signal: NodeJS.Signals | null): void => {
-        this.exit ??= { code, signal };
-        liveDaemons.delete(this);
-        this.wake();
-        resolve();
-      };
-      this.child.on('exit', done);
-      this.child.on('error', (err) => {
-        this.stderrTail += `\nspawn error: ${err.message}`;
-        done(null, null);
-      });
-    });
-    liveDaemons.add(this);
-  }
-
-  private wake(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
-  /** The first stdout line matching `re` (already seen or still to come). */
-  waitForLine(re: RegExp, timeoutMs = SCAN_TIMEOUT_MS): Promise<Line> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const hit = this.lines.find((l) => re.test(l.text));
-        if (hit) {
-          done();
-          resolve(hit);
-          return true;
-        }
-        if (this.exit) {
-          done();
-          reject(new Error(`${this.label}: daemon exited (code ${this.exit.code}, signal ${this.exit.signal}) before printing ${re}\nstdout:\n${this.stdout()}\nstderr:\n${this.stderrTail}`));
-          return true;
-        }
-        return false;
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`${this.label}: no line matching ${re} after ${timeoutMs} ms\nstdout:\n${this.stdout()}\nstderr:\n${this.stderrTail}`));
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-      };
-      const waiter = (): void => void check();
-      if (!check()) this.waiters.add(waiter);
-    });
-  }
-
-  stdout(): string {
-    return this.lines.map((l) => `${l.t.toFixed(0).padStart(7)} ms  ${l.text}`).join('\n');
-  }
-
-  stderr(): string {
-    return this.stderrTail;
-  }
-
-  /** VmRSS / VmHWM in kB. */
-  memory(): { rssKb: number; hwmKb: number } {
-    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
-    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-    return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
-  }
-
-  /** SIGINT, then wait for exit; SIGKILL (this pid only) if it does not exit in time. */
-  async stop(timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
-    if (this.exit) return;
-    this.child.kill('SIGINT');
-    const inTime = await Promise.race([this.exited.then(() => true), sleep(timeoutMs).then(() => false)]);
-    if (!inTime) {
-      log(`${this.label}: no exit ${timeoutMs} ms after SIGINT; sending SIGKILL to pid ${this.child.pid}`);
-      this.kill();
-      await this.exited;
-    }
-    const exit = this.exit as { code: number | null } | undefined;
-    if (exit && exit.code !== 0 && exit.code !== null) log(`${this.label}: exited with code ${exit.code}; stderr: ${this.stderrTail.trim().slice(-500)}`);
-  }
-
-  kill(): void {
-    if (!this.exit) this.child.kill('SIGKILL');
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Helpers
-
-/** Linear interpolation between the sorted samples (q in 0..1). */
-function percentile(xs: readonly number[], q: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
-const p50 = (xs: readonly number[]): number => percentile(xs, 0.5);
-const p99 = (xs: readonly number[]): number => percentile(xs, 0.99);
-const max = (xs: readonly number[]): number => xs.reduce((a, b) => Math.max(a, b), -Infinity);
-
-interface CommandRun {
-  ms: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `cmd args`, timed from spawn to exit; rejects on a non-zero exit. */
-function timeCommand(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = COMMAND_TIMEOUT_MS, onStdout?: (chunk: string) => void): Promise<CommandRun> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-      onStdout?.(c);
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-20_000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const ms = performance.now() - started;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code ?? signal}: ${stderr.trim().slice(-2000)}`));
-      else resolve({ ms, stdout, stderr });
-    });
-  });
-}
-
-const countLines = (text: string): number => text.split('\n').filter((l) => l.trim() !== '').length;
-
-// ---------------------------------------------------------------------------
 // The library
 
 interface LibraryStats {
@@ -353,9 +130,8 @@ interface LibraryStats {
  * every file's bytes distinct (neither tool reads or searches it), so no two
  * files are merged as copies of one recording.
  */
-async function makeSearchLibrary(dir: string, n: number): Promise<LibraryStats> {
+async function makeSearchLibrary(dir: string, n: number, scratch: string): Promise<LibraryStats> {
   const started = performance.now();
-  const scratch = join(tmpRoot!, 'base');
   await mkdir(scratch, { recursive: true });
   const base = await makeBaseAudio(scratch, BASE_SPEC);
   const folders = Math.ceil(n / FILES_PER_FOLDER);
@@ -415,27 +191,14 @@ async function makeSearchLibrary(dir: string, n: number): Promise<LibraryStats> 
 // ---------------------------------------------------------------------------
 // beets
 
-async function beetsConfig(dir: string): Promise<NodeJS.ProcessEnv> {
-  await mkdir(join(dir, 'music'), { recursive: true });
-  const yaml = [
-    `directory: ${JSON.stringify(join(dir, 'music'))}`,
-    `library: ${JSON.stringify(join(dir, 'library.db'))}`,
-    'plugins: []',
-    'import:',
-    '  copy: no',
-    '  move: no',
-    '  write: no',
-    '  autotag: no',
-    '  quiet: yes',
-    '  resume: no',
-    '  incremental: no',
+/** A beets config and env for the search library (see `beetsConfig`). */
+function searchBeetsConfig(dir: string): Promise<NodeJS.ProcessEnv> {
+  return beetsConfig(dir, {
     // A folder of 1,000 tracks is one "album" to beets, named after its most common album tag:
     // two folders may get the same name, and quiet mode would then skip the second as a duplicate.
-    '  duplicate_action: keep',
-    '',
-  ].join('\n');
-  await writeFile(join(dir, 'config.yaml'), yaml);
-  return { ...process.env, BEETSDIR: dir, HOME: dir, LC_ALL: 'C.UTF-8', PYTHONIOENCODING: 'utf-8' };
+    importOptions: { duplicate_action: 'keep' },
+    env: { LC_ALL: 'C.UTF-8', PYTHONIOENCODING: 'utf-8' },
+  });
 }
 
 /** Items in the beets library so far (read-only; undefined while it cannot be read). */
@@ -450,55 +213,6 @@ function beetsItemsSoFar(dbFile: string): number | undefined {
     }
   } catch {
     return undefined;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Machine
-
-interface Machine {
-  cores: number;
-  model: string;
-  kernel: string;
-  node: string;
-  beets: string;
-  fs: string;
-  commit: string;
-  date: string;
-  loadStart: string;
-  loadEnd: string;
-}
-
-const loadText = (): string => loadavg().map((l) => l.toFixed(2)).join(' / ');
-
-function machine(): Machine {
-  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
-  const beets = spawnSync('beet', ['version'], { encoding: 'utf8', env: { ...process.env, BEETSDIR: join(tmpRoot!, 'beets-version'), HOME: join(tmpRoot!, 'beets-version') } });
-  const beetsVersion = /beets version (\S+)/.exec(beets.stdout ?? '')?.[1] ?? 'unknown';
-  const python = /Python version (\S+)/.exec(beets.stdout ?? '')?.[1];
-  const df = spawnSync('df', ['-T', tmpRoot!], { encoding: 'utf8' });
-  const fs = (df.stdout ?? '').split('\n')[1]?.split(/\s+/)[1] ?? 'unknown';
-  const git = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
-  const dirty = spawnSync('git', ['-C', REPO, 'status', '--porcelain'], { encoding: 'utf8' }).stdout?.trim() ? ' (with uncommitted changes)' : '';
-  return {
-    cores: availableParallelism(),
-    model,
-    kernel: release(),
-    node: process.version,
-    beets: `${beetsVersion}${python ? ` (Python ${python})` : ''}`,
-    fs,
-    commit: `${git.stdout?.trim() || 'unknown'}${dirty}`,
-    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    loadStart: loadText(),
-    loadEnd: '',
-  };
-}
-
-async function preflight(): Promise<void> {
-  if (!existsSync(join(REPO, 'dist', 'src-main', 'main.js'))) throw new Error('MusicFS is not built: run `npm run build` (npm run bench:search does)');
-  for (const tool of ['beet', 'ffmpeg']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) throw new Error(`${tool} is not installed`);
   }
 }
 
@@ -524,7 +238,7 @@ interface QueryResult {
 interface Results {
   machine: Machine;
   library: LibraryStats;
-  scan: { ms: number; line: string; statusTracks: number; rss: { rssKb: number; hwmKb: number } };
+  scan: { ms: number; line: string; statusTracks: number; rss: Memory };
   /** `firstRate`: items/s over the first progress interval (beets slows down as its library grows). */
   beetsImport: { ms: number; items: number; firstRate: number | undefined };
   queries: QueryResult[];
@@ -611,22 +325,21 @@ function beetsPython(): string {
 }
 
 async function run(): Promise<Results> {
-  await preflight();
-  tmpRoot = await mkdtemp(join(tmpdir(), 'musicfs-bench-search-'));
-  log(`working in ${tmpRoot}`);
+  await preflight('bench:search', ['beet', 'ffmpeg']);
+  const tmpRoot = await makeTmpRoot('musicfs-bench-search-');
   const lib = join(tmpRoot, 'lib');
-  const mach = machine();
+  const mach = machine(tmpRoot);
 
   // 1. The library.
   log(`writing ${TRACKS.toLocaleString('en-US')} FLACs...`);
-  const library = await makeSearchLibrary(lib, TRACKS);
+  const library = await makeSearchLibrary(lib, TRACKS, join(tmpRoot, 'base'));
   log(`library: ${library.files} files, ${(library.bytes / 1e6).toFixed(1)} MB in ${library.folders} folders, ${(library.generateMs / 1000).toFixed(1)} s`);
 
   const results: QueryResult[] = QUERIES.map((query) => ({ query, api: [], apiTook: [], cli: [], beets: [], musicfsCount: 0, musicfsTotal: 0, beetsCount: 0 }));
 
   // 2. MusicFS: scan, then the API and the CLI.
-  const env = await makeStateEnv('musicfs');
-  const daemon = new Daemon('daemon', ['daemon', '--origin', lib], env);
+  const { env } = await makeState('musicfs');
+  const daemon = new DaemonProcess('daemon', ['daemon', '--origin', lib], env, DAEMON_OPTIONS);
   let scan: Results['scan'];
   const floors: Floors = { node: [], musicfsVersion: [], python: [], beetsNoop: [] };
   let imports: ImportBreakdown;
@@ -723,7 +436,7 @@ async function run(): Promise<Results> {
 
   // 3. beets: import (timed, not a target), then `beet ls`.
   const beetsDir = join(tmpRoot, 'beets');
-  const beetsEnv = await beetsConfig(beetsDir);
+  const beetsEnv = await searchBeetsConfig(beetsDir);
   log(`beet import -A -C -W -q (${TRACKS.toLocaleString('en-US')} files; this takes minutes)...`);
   const importStarted = performance.now();
   let firstRate: number | undefined;
@@ -767,11 +480,9 @@ async function run(): Promise<Results> {
 // ---------------------------------------------------------------------------
 // Report
 
-const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (x: number): string => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : Math.round(x).toString());
 const pair = (xs: readonly number[]): string => `${ms(p50(xs))} / ${ms(p99(xs))} ms`;
 const ratio = (a: number, b: number): string => `${(a / b) >= 100 ? Math.round(a / b) : (a / b).toFixed(1)}×`;
-const yes = (ok: boolean): string => (ok ? 'yes' : '**no**');
 const code = (s: string): string => `\`${s.replaceAll('|', '\\|')}\``;
 const beetsArgs = (args: readonly string[]): string => args.map((a) => (/[\s"^]/.test(a) ? `'${a}'` : a)).join(' ');
 
@@ -886,12 +597,7 @@ function render(r: Results): string {
   ];
 
   return [
-    '## Search',
-    '',
-    `_Generated by \`npm run bench:search\` (bench/bench-search.ts) on ${m.date}, commit ${m.commit}. Re-run to refresh; this section is rewritten, the rest of the file kept._`,
-    '',
-    `**Machine**: ${m.cores} cores, ${m.model}; Linux ${m.kernel}; Node ${m.node}; beets ${m.beets}; temp folders on ${m.fs}. Load average (1 / 5 / 15 min) ${m.loadStart} at the start, ${m.loadEnd} at the end (the machine is shared: other work shows there and in the tails).`,
-    '',
+    ...sectionHead('Search', 'bench:search', m, `beets ${m.beets}; `, ' (the machine is shared: other work shows there and in the tails).'),
     '**Library**',
     '',
     ...shape,
@@ -912,47 +618,8 @@ function render(r: Results): string {
     '',
     `Start-up floors (p50 of ${FLOOR_RUNS} whole-process runs): \`node -e 0\` ${ms(nodeFloor)} ms, \`musicfs --version\` ${ms(versionFloor)} ms; \`python3 -c 0\` ${ms(pythonFloor)} ms, \`beet ls id:0\` ${ms(beetsFloor)} ms.`,
     '',
-    '### What limits it',
-    '',
-    ...limits.flatMap((p) => [p, '']),
+    ...limitsSection(limits),
   ].join('\n');
 }
 
-async function writeDocs(section: string): Promise<void> {
-  await writeDocsSection(DOCS_FILE, 'Search', section);
-}
-
-// ---------------------------------------------------------------------------
-
-async function main(): Promise<number> {
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) {
-      cleanupSync();
-      process.exit(130);
-    }
-    interrupted = true;
-    log(`${signal}: stopping the daemon and removing temp folders...`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', cleanupSync);
-  try {
-    const results = await run();
-    const section = render(results);
-    process.stdout.write(`\n${section}\n`);
-    if (WRITE_DOCS) {
-      await writeDocs(section);
-      log(`wrote the Search section of ${DOCS_FILE}`);
-    }
-    return 0;
-  } catch (err) {
-    log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return 1;
-  } finally {
-    await cleanup();
-  }
-}
-
-process.exitCode = await main();
+process.exitCode = await runBench('Search', 'stopping the daemon and removing temp folders...', async () => render(await run()));
