@@ -19,6 +19,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPool } from '../test/support/ffmpeg-tools.js';
+import { Rng } from './rng.js';
 import { flacWithTags, makeBaseAudio, mp3WithId3, vorbisComments, type AudioTags, type BaseAudio, type BaseAudioSpec } from '../test/support/tagged-audio.js';
 
 export interface BenchLibraryOptions {
@@ -71,48 +72,6 @@ async function withBases<T>(fn: (bases: BaseAudio[]) => Promise<T>): Promise<T> 
     return await fn(bases);
   } finally {
     await rm(scratch, { recursive: true, force: true });
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Deterministic randomness
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Rng {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = mulberry32(seed);
-  }
-  float(): number {
-    return this.next();
-  }
-  int(min: number, maxInclusive: number): number {
-    return min + Math.floor(this.next() * (maxInclusive - min + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    const item = items[Math.floor(this.next() * items.length)];
-    if (item === undefined) throw new Error('pick from an empty list');
-    return item;
-  }
-  shuffle<T>(items: T[]): T[] {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = Math.floor(this.next() * (i + 1));
-      [items[i], items[j]] = [items[j]!, items[i]!];
-    }
-    return items;
   }
 }
 

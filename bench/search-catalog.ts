@@ -17,6 +17,7 @@
 import { silentLogger } from '../src-main/daemon/base/logger.js';
 import { Catalog, type TrackUpsert } from '../src-main/daemon/catalog/catalog.js';
 import type { TrackTags } from '../src-shared/track.js';
+import { Rng } from './rng.js';
 
 export interface SearchCatalogOptions {
   /** PRNG seed: another seed, another catalog of the same shape. */
@@ -159,37 +160,6 @@ function toUpsert(tags: TrackTags, i: number): TrackUpsert {
     audio: { container: 'FLAC', codec: 'FLAC', durationSec, bitrate: 880_000, sampleRate: 44_100, channels: 2 },
     tags,
   };
-}
-
-// ---------------------------------------------------------------------------
-// Deterministic randomness
-
-class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  /** mulberry32 */
-  float(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(min: number, maxInclusive: number): number {
-    return min + Math.floor(this.float() * (maxInclusive - min + 1));
-  }
-  chance(p: number): boolean {
-    return this.float() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.float() * items.length)]!;
-  }
-  /** An item, early ones far more often than late ones (skew 1 = uniform). */
-  skewed<T>(items: readonly T[], skew = 2.2): T {
-    return items[Math.floor(Math.pow(this.float(), skew) * items.length)]!;
-  }
 }
 
 // ---------------------------------------------------------------------------
