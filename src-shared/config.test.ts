@@ -40,6 +40,12 @@ describe('defaultConfig', () => {
       healthTimeoutMs: 5000,
       metricsListen: '',
       controlSocket: '',
+      cacheDir: '',
+      cacheSizeLimit: 10 * 2 ** 30,
+      cacheMemory: 256 * 2 ** 20,
+      cacheHighWatermark: 0.95,
+      cacheLowWatermark: 0.85,
+      cacheReadAhead: 16 * 2 ** 20,
       origins: [],
       webhooks: [],
     });

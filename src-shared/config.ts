@@ -20,6 +20,8 @@ export interface OriginConfig {
   /** Lower is preferred when several origins hold the same recording. */
   priority: number;
   enabled: boolean;
+  /** Keep what is read from this origin in the chunk cache (default true). */
+  cache?: boolean;
 }
 
 /** One `[[webhook]]` table. */
@@ -55,6 +57,18 @@ export interface MusicFsConfig {
   metricsListen: string;
   /** Control socket path; '' = $XDG_RUNTIME_DIR/musicfs/control.sock. */
   controlSocket: string;
+  /** Folder of the chunk cache; '' = $XDG_CACHE_HOME/musicfs/chunks. */
+  cacheDir: string;
+  /** Bytes the chunk cache may hold on disk. */
+  cacheSizeLimit: number;
+  /** Bytes of chunks kept in memory in front of the disk store. */
+  cacheMemory: number;
+  /** Eviction starts above this fraction of the limit... */
+  cacheHighWatermark: number;
+  /** ...and stops below this one. */
+  cacheLowWatermark: number;
+  /** Bytes fetched ahead of a sequential reader. */
+  cacheReadAhead: number;
   origins: OriginConfig[];
   webhooks: WebhookConfigEntry[];
 }
@@ -65,7 +79,7 @@ export type ScalarProp = Exclude<keyof MusicFsConfig, 'origins' | 'webhooks'>;
 export type Applies = 'now' | 'next-mount' | 'restart';
 
 interface ValueSpec {
-  type: 'string' | 'integer' | 'number' | 'boolean' | 'loglevel' | 'string-list';
+  type: 'string' | 'integer' | 'number' | 'size' | 'boolean' | 'loglevel' | 'string-list';
   min?: number;
   max?: number;
 }
@@ -92,6 +106,12 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { toml: 'health.interval_sec', env: 'MUSICFS_HEALTH_INTERVAL_SEC', prop: 'healthIntervalSec', type: 'integer', min: 1, max: 86_400, applies: 'now', description: 'seconds between origin health checks' },
   { toml: 'health.timeout_ms', env: 'MUSICFS_HEALTH_TIMEOUT_MS', prop: 'healthTimeoutMs', type: 'integer', min: 50, max: 600_000, applies: 'now', description: 'deadline of one health check' },
   { toml: 'metrics.listen', env: 'MUSICFS_METRICS_LISTEN', prop: 'metricsListen', type: 'string', applies: 'now', description: 'host:port of the Prometheus endpoint ("" = off)' },
+  { toml: 'cache.dir', env: 'MUSICFS_CACHE_DIR', prop: 'cacheDir', type: 'string', applies: 'restart', description: 'folder of the chunk cache ("" = $XDG_CACHE_HOME/musicfs/chunks)' },
+  { toml: 'cache.size_limit', env: 'MUSICFS_CACHE_SIZE_LIMIT', prop: 'cacheSizeLimit', type: 'size', min: 0, max: 2 ** 53 - 1, applies: 'now', description: 'disk space the cache may use ("10 GiB"; 0 = cache nothing new)' },
+  { toml: 'cache.memory', env: 'MUSICFS_CACHE_MEMORY', prop: 'cacheMemory', type: 'size', min: 0, max: 64 * 2 ** 30, applies: 'now', description: 'memory tier in front of the disk store ("256 MiB")' },
+  { toml: 'cache.high_watermark', env: 'MUSICFS_CACHE_HIGH_WATERMARK', prop: 'cacheHighWatermark', type: 'number', min: 0.1, max: 1, applies: 'now', description: 'eviction starts above this fraction of size_limit' },
+  { toml: 'cache.low_watermark', env: 'MUSICFS_CACHE_LOW_WATERMARK', prop: 'cacheLowWatermark', type: 'number', min: 0.05, max: 1, applies: 'now', description: 'eviction stops below this fraction of size_limit' },
+  { toml: 'cache.read_ahead', env: 'MUSICFS_CACHE_READ_AHEAD', prop: 'cacheReadAhead', type: 'size', min: 0, max: 2 ** 30, applies: 'now', description: 'bytes fetched ahead of a sequential reader ("16 MiB")' },
   { toml: 'control.socket', env: 'MUSICFS_CONTROL_SOCKET', prop: 'controlSocket', type: 'string', applies: 'restart', description: 'control socket path ("" = $XDG_RUNTIME_DIR/musicfs/control.sock)' },
 ];
 
@@ -108,6 +128,7 @@ export const TABLE_ARRAYS = {
     { toml: 'path', type: 'string', required: true, description: 'the music folder' },
     { toml: 'priority', type: 'integer', min: -1_000_000, max: 1_000_000, required: false, description: 'lower is preferred (default 100)' },
     { toml: 'enabled', type: 'boolean', required: false, description: 'default true' },
+    { toml: 'cache', type: 'boolean', required: false, description: 'keep what is read from it in the chunk cache (default true)' },
   ],
   webhook: [
     { toml: 'url', type: 'string', required: true, description: 'http(s) URL events are POSTed to' },
@@ -135,9 +156,43 @@ export function defaultConfig(defaultLayout: string): MusicFsConfig {
     healthTimeoutMs: 5000,
     metricsListen: '',
     controlSocket: '',
+    cacheDir: '',
+    cacheSizeLimit: 10 * 2 ** 30,
+    cacheMemory: 256 * 2 ** 20,
+    cacheHighWatermark: 0.95,
+    cacheLowWatermark: 0.85,
+    cacheReadAhead: 16 * 2 ** 20,
     origins: [],
     webhooks: [],
   };
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  k: 2 ** 10, kb: 1e3, kib: 2 ** 10,
+  m: 2 ** 20, mb: 1e6, mib: 2 ** 20,
+  g: 2 ** 30, gb: 1e9, gib: 2 ** 30,
+  t: 2 ** 40, tb: 1e12, tib: 2 ** 40,
+};
+
+/**
+ * "10 GiB", "512MiB", "1.5G", "4096" → bytes (whole); undefined when not a
+ * size. Bare K/M/G/T are binary, like rclone's and du's; KB/MB/GB decimal.
+ */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const unit = SIZE_UNITS[m[2]!.toLowerCase()];
+  if (unit === undefined) return undefined;
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Bytes as the shortest exact binary unit: 10737418240 → "10 GiB", 1000 → "1000 B". */
+export function formatSize(bytes: number): string {
+  for (const [unit, factor] of [['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+    if (bytes >= factor && bytes % factor === 0) return `${bytes / factor} ${unit}`;
+  }
+  return `${bytes} B`;
 }
 
 /** A config problem: which key, which source, which line (for the file). */
@@ -167,6 +222,8 @@ function describeType(spec: ValueSpec): string {
       return 'one of debug, info, warn, error';
     case 'string-list':
       return 'a list of strings';
+    case 'size':
+      return 'a size: bytes, or a number with a unit ("512 MiB", "10 GiB", "1.5G")';
     case 'integer':
     case 'number':
       return spec.min !== undefined && spec.max !== undefined ? `a ${spec.type === 'integer' ? 'whole number' : 'number'} between ${spec.min} and ${spec.max}` : spec.type === 'integer' ? 'a whole number' : 'a number';
@@ -194,6 +251,12 @@ export function coerceValue(spec: ValueSpec, value: unknown, name: string, where
       if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) fail();
       return value as string[];
+    case 'size': {
+      const n = typeof value === 'string' ? parseSize(value) : typeof value === 'bigint' ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return fail();
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail();
+      return n;
+    }
     case 'integer':
     case 'number': {
       const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : typeof value === 'bigint' ? Number(value) : value;
@@ -329,6 +392,7 @@ function readTableArray(
         enabled: (out['enabled'] as boolean | undefined) ?? true,
       };
       if (out['name'] !== undefined) origin.name = out['name'] as string;
+      if (out['cache'] === false) origin.cache = false;
       config.origins.push(origin);
     } else {
       const url = out['url'] as string;
@@ -345,7 +409,9 @@ function readTableArray(
 }
 
 /** The TOML text of a scalar key's value ("30000", "\"debug\"", "true"). */
-export function formatScalar(value: string | number | boolean): string {
+export function formatScalar(value: string | number | boolean, spec?: Pick<KeySpec, 'type'>): string {
+  // Sizes read back as they are usually written: "10 GiB", not 10737418240.
+  if (spec?.type === 'size' && typeof value === 'number') return JSON.stringify(formatSize(value));
   if (typeof value === 'string') return JSON.stringify(value);
   return String(value);
 }

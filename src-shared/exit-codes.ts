@@ -29,6 +29,7 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'QUERY_INVALID':
       return ExitCode.USAGE;
     case 'ORIGIN_NOT_FOUND':
+    case 'LIBRARY_PATH_NOT_FOUND':
       return ExitCode.NO_INPUT;
     case 'ORIGIN_EXISTS':
     case 'NOT_MOUNTED':
@@ -56,6 +57,7 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'STATE_DIR_FAILED':
       return ExitCode.CANT_CREATE;
     case 'MOUNT_FAILED':
+    case 'CACHE_UNAVAILABLE':
     case 'ORIGIN_IO':
     case 'CATALOG_FAILED':
       return ExitCode.IO;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import type { CacheProgress__Output } from '../src-main/common/api/gen/musicfs/v1/CacheProgress.js';
 import type { Event__Output } from '../src-main/common/api/gen/musicfs/v1/Event.js';
 import type { ScanProgress__Output } from '../src-main/common/api/gen/musicfs/v1/ScanProgress.js';
 import type { Track__Output } from '../src-main/common/api/gen/musicfs/v1/Track.js';
@@ -120,6 +121,46 @@ describe('control plane over the Unix socket', () => {
     assert.equal(last.report?.origin, 'jazz');
     assert.equal(last.report?.unchanged, 2);
     assert.equal(last.report?.kind, 'full');
+  });
+
+  it('a failed stream ends with its status (RescanOrigin of an unknown origin), it does not hang', async () => {
+    const { messages } = api.stream<ScanProgress__Output>('RescanOrigin', { name: 'nope' });
+    await assert.rejects(
+      (async () => {
+        for await (const _ of messages) assert.fail('no progress expected');
+      })(),
+      (e) => assertRpcError(e, grpcStatus.NOT_FOUND, 'ORIGIN_NOT_FOUND'),
+    );
+  });
+
+  it('cache RPCs: GetCacheStats, Prefetch and Pin (streams), Unpin, ClearCache', async () => {
+    const before = await api.call('GetCacheStats', {});
+    assert.equal(before.passthrough, false);
+    const progress: CacheProgress__Output[] = [];
+    for await (const m of api.stream<CacheProgress__Output>('Prefetch', { paths: ['Miles Davis'], cwd: '/' }).messages) progress.push(m);
+    assert.deepEqual(
+      [progress.at(-1)?.finished, progress.at(-1)?.filesTotal, progress.at(-1)?.filesFailed],
+      [true, 2, 0],
+    );
+    // Both Miles Davis tracks are now whole in the cache (one may have been read through the mount before).
+    const after = await api.call('GetCacheStats', {});
+    assert.ok(after.tracksComplete >= 2 && after.tracksComplete >= before.tracksComplete, `${before.tracksComplete} → ${after.tracksComplete}`);
+    const pinned: CacheProgress__Output[] = [];
+    for await (const m of api.stream<CacheProgress__Output>('Pin', { paths: ['Kind of Blue/01 - So What.flac'], cwd: `${mnt}/Miles Davis` }).messages) pinned.push(m);
+    assert.equal(pinned.at(-1)?.filesTotal, 1);
+    assert.equal((await api.call('GetCacheStats', {})).pinnedTracks, 1);
+    assert.equal((await api.call('Unpin', { paths: [`${mnt}/Miles Davis`], cwd: '/' })).tracks, 1);
+    await assert.rejects(api.call('Unpin', { paths: [], cwd: '/' }), (e) => assertRpcError(e, grpcStatus.INVALID_ARGUMENT, 'USAGE'));
+    const { messages } = api.stream<CacheProgress__Output>('Prefetch', { paths: ['Nobody'], cwd: '/' });
+    await assert.rejects(
+      (async () => {
+        for await (const _ of messages) assert.fail('no progress expected');
+      })(),
+      (e) => assertRpcError(e, grpcStatus.NOT_FOUND, 'LIBRARY_PATH_NOT_FOUND'),
+    );
+    const freed = await api.call('ClearCache', { includePinned: true });
+    assert.ok(freed.tracks >= 2 && freed.bytes > 0, JSON.stringify(freed));
+    assert.equal((await api.call('GetCacheStats', {})).tracks, 0);
   });
 
   it('AddOrigin writes config.toml (comments kept) and its tracks appear', async () => {

@@ -34,7 +34,7 @@ describe('documentation', () => {
 
   it('the README lists every CLI command', async () => {
     const readme = await read('README.md');
-    for (const cmd of ['mount', 'daemon', 'status', 'unmount', 'shutdown', 'search', 'origin list', 'origin add', 'origin remove', 'origin health', 'origin rescan', 'origin update', 'events', 'config get', 'config set', 'completion']) {
+    for (const cmd of ['mount', 'daemon', 'status', 'unmount', 'shutdown', 'search', 'origin list', 'origin add', 'origin remove', 'origin health', 'origin rescan', 'origin update', 'cache stats', 'cache clear', 'cache prefetch', 'cache pin', 'cache unpin', 'events', 'config get', 'config set', 'completion']) {
       assert.ok(readme.includes(`musicfs ${cmd}`), `musicfs ${cmd} missing`);
     }
   });

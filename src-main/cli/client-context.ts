@@ -14,9 +14,9 @@ import { isMusicFsError, MusicFsError } from '../../src-shared/errors.js';
  */
 
 export const UNARY_DEADLINE_MS = 10_000;
-/** Calls that touch the disk or FUSE: mounting, unmounting, validating a new origin. */
+/** Calls that touch the disk or FUSE: mounting, unmounting, validating a new origin, emptying the cache, unpinning. */
 export const SLOW_DEADLINE_MS = 120_000;
-const SLOW_CALLS: ReadonlySet<string> = new Set(['Mount', 'Unmount', 'AddOrigin']);
+const SLOW_CALLS: ReadonlySet<string> = new Set(['Mount', 'Unmount', 'AddOrigin', 'ClearCache', 'Unpin']);
 
 // The generated client declares each RPC with overloads; the last overload of
 // a unary RPC is `(argument, callback)`, of a streaming RPC `(argument, options?)`.
@@ -65,7 +65,7 @@ export class DaemonClient {
     }
   }
 
-  /** One unary call with its deadline (10 s; 120 s for Mount, Unmount, AddOrigin). */
+  /** One unary call with its deadline (10 s; 120 s for Mount, Unmount, AddOrigin, ClearCache, Unpin). */
   unary<K extends UnaryRpc>(method: K, request: RequestOf<K>, timeoutMs: number = SLOW_CALLS.has(method) ? SLOW_DEADLINE_MS : UNARY_DEADLINE_MS): Promise<ResponseOf<K>> {
     const fn = this.client[method] as unknown as UnaryFn;
     return new Promise((resolve, reject) => {

@@ -28,7 +28,7 @@ describe('completion scripts', () => {
 
   it('the model has every command, subcommand and option of the tree', () => {
     const paths = nodes.map((n) => n.path);
-    for (const p of ['', 'mount', 'daemon', 'status', 'unmount', 'shutdown', 'search', 'origin', 'origin list', 'origin add', 'origin remove', 'origin enable', 'origin disable', 'origin update', 'origin health', 'origin rescan', 'events', 'config', 'config get', 'config set', 'completion', 'help']) {
+    for (const p of ['', 'mount', 'daemon', 'status', 'unmount', 'shutdown', 'search', 'origin', 'origin list', 'origin add', 'origin remove', 'origin enable', 'origin disable', 'origin update', 'origin health', 'origin rescan', 'cache', 'cache stats', 'cache clear', 'cache prefetch', 'cache pin', 'cache unpin', 'events', 'config', 'config get', 'config set', 'completion', 'help']) {
       assert.ok(paths.includes(p), `command path "${p}"`);
     }
     const flagsOf = (path: string): string[] => nodes.find((n) => n.path === path)!.options.flatMap((o) => o.flags);
@@ -82,7 +82,9 @@ describe('completion scripts', () => {
     after(() => rmSync(dir, { recursive: true, force: true }));
 
     const cases: [string[], string[]][] = [
-      [['musicfs', ''], ['mount', 'daemon', 'status', 'unmount', 'shutdown', 'search', 'origin', 'events', 'config', 'completion', 'help']],
+      [['musicfs', ''], ['mount', 'daemon', 'status', 'unmount', 'shutdown', 'search', 'origin', 'cache', 'events', 'config', 'completion', 'help']],
+      [['musicfs', 'cache', 'p'], ['prefetch', 'pin']],
+      [['musicfs', 'cache', 'clear', '--i'], ['--include-pinned']],
       [['musicfs', 'origin', 're'], ['remove', 'rescan']],
       [['musicfs', '--json', 'origin', 'disable', ''], ['music', 'nas']],
       [['musicfs', 'events', '--type', 'scan_c'], ['scan_completed']],

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import type { Event__Output } from '../common/api/gen/musicfs/v1/Event.js';
 import { EventType, type EventType__Output } from '../common/api/gen/musicfs/v1/EventType.js';
-import { formatClock, healthName, summariseReport } from './format.js';
+import { formatBytes, formatClock, healthName, plural, summariseReport } from './format.js';
 
 /**
  * Event types as users write them (`scan_completed`, any case) ↔ the API's
@@ -25,6 +25,8 @@ export function parseEventType(name: string): EventType__Output {
 export function collectEventType(value: string, previous: EventType__Output[] = []): EventType__Output[] {
   return [...previous, parseEventType(value)];
 }
+
+const EVICTION_REASONS: Readonly<Record<string, string>> = { limit: 'over the size limit', disk_full: 'disk full', clear: 'cache cleared' };
 
 const TYPE_WIDTH = Math.max(...EVENT_TYPE_NAMES.map((n) => n.length));
 
@@ -60,6 +62,15 @@ export function summariseEvent(e: Event__Output): string {
       return `${e.configChanged?.key ?? ''} = ${e.configChanged?.value ?? ''}`;
     case 'originChanged':
       return e.originChanged?.change ?? '';
+    case 'cacheEvicted': {
+      const c = e.cacheEvicted;
+      return c ? `${plural(c.tracks, 'track')} evicted, ${formatBytes(c.bytes)} (${EVICTION_REASONS[c.reason] ?? c.reason})` : '';
+    }
+    case 'cachePassthroughChanged': {
+      const c = e.cachePassthroughChanged;
+      if (!c) return '';
+      return `passthrough ${c.passthrough ? 'on' : 'off'}${c.reason ? `: ${c.reason}` : ''}`;
+    }
     case undefined:
       return '';
   }

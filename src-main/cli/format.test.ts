@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatAgo, formatBytes, formatClock, formatElapsedMs, formatLatencyMs, formatSpan, formatTrackDuration, healthName, plural, shortReport, summariseReport } from './format.js';
+import { formatAgo, formatBytes, formatClock, formatElapsedMs, formatLatencyMs, formatPercent, formatSpan, formatTrackDuration, healthName, plural, shortReport, summariseReport } from './format.js';
 import { Output, renderTable } from './output.js';
 import { captureIo } from './testing/fake-daemon.js';
 
@@ -12,6 +12,18 @@ describe('formatting', () => {
     assert.equal(formatBytes(5 * 1024 ** 2), '5.0 MiB');
     assert.equal(formatBytes(456.7 * 1024 ** 3), '456.7 GiB');
     assert.equal(formatBytes(2 * 1024 ** 4), '2.0 TiB');
+  });
+
+  it('percentages with at most one decimal', () => {
+    assert.equal(formatPercent(0), '0%');
+    assert.equal(formatPercent(Number.NaN), '0%');
+    assert.equal(formatPercent(-0.5), '0%');
+    assert.equal(formatPercent(0.12), '12%');
+    assert.equal(formatPercent(0.95238), '95.2%');
+    assert.equal(formatPercent(0.0004), '0%');
+    assert.equal(formatPercent(0.005), '0.5%');
+    assert.equal(formatPercent(1), '100%');
+    assert.equal(formatPercent(1.034), '103.4%');
   });
 
   it('track durations as m:ss or h:mm:ss', () => {

@@ -19,6 +19,12 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(1)} ${unit}`;
 }
 
+/** A fraction as a percentage with at most one decimal: 0.9523 → "95.2%", 0.12 → "12%", 1.034 → "103.4%"; not a number → "0%". */
+export function formatPercent(fraction: number): string {
+  if (!Number.isFinite(fraction) || fraction <= 0) return '0%';
+  return `${Number((fraction * 100).toFixed(1))}%`;
+}
+
 /** A track length: 185.4 → "3:05", 3725 → "1:02:05"; 0 or unknown → "". */
 export function formatTrackDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds <= 0) return '';

@@ -3,6 +3,7 @@ import { describeError, isMusicFsError } from '../../src-shared/errors.js';
 import { ExitCode, exitCodeFor } from '../../src-shared/exit-codes.js';
 import { MUSICFS_VERSION } from '../common/version.js';
 import { CommandKit, jsonOption, socketOption } from './command-kit.js';
+import { registerCacheCommands } from './commands/cache.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerEventsCommand } from './commands/events.js';
@@ -51,6 +52,7 @@ Examples:
   $ musicfs status
   $ musicfs search artist:coltrane year:1957..1965
   $ musicfs origin add /srv/nas/flac --name nas
+  $ musicfs cache pin "Miles Davis/Kind of Blue"
   $ musicfs events --type scan_completed
 
 Shell completion:  ${BASH_INSTALL}
@@ -61,6 +63,7 @@ Shell completion:  ${BASH_INSTALL}
   registerStatusCommands(program, kit);
   registerSearchCommand(program, kit);
   registerOriginCommands(program, kit);
+  registerCacheCommands(program, kit);
   registerEventsCommand(program, kit);
   registerConfigCommands(program, kit);
   registerCompletionCommand(program, kit);

@@ -1,6 +1,6 @@
-import cliProgress from 'cli-progress';
 import type { ScanProgress__Output } from '../common/api/gen/musicfs/v1/ScanProgress.js';
 import type { CliIo } from './host.js';
+import { LineThrottle, StderrBars } from './progress.js';
 
 /**
  * How a RescanOrigin stream is shown while it runs, on stderr: a progress bar
@@ -14,24 +14,20 @@ export interface ScanProgressView {
   stop(): void;
 }
 
-export const PROGRESS_LINE_INTERVAL_MS = 1000;
-
 /** Plain lines: "scanning music: 1200 of 5000 files (24%)". */
 export class ProgressLines implements ScanProgressView {
-  private readonly lastLine = new Map<string, number>();
+  private readonly throttle: LineThrottle;
 
   constructor(
     private readonly write: (line: string) => void,
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.throttle = new LineThrottle(now);
+  }
 
   update(p: ScanProgress__Output): void {
     if (p.report) return;
-    const t = this.now();
-    const last = this.lastLine.get(p.origin);
-    if (last !== undefined && t - last < PROGRESS_LINE_INTERVAL_MS) return;
-    this.lastLine.set(p.origin, t);
-    this.write(progressLine(p));
+    if (this.throttle.due(p.origin)) this.write(progressLine(p));
   }
 
   stop(): void {}
@@ -44,51 +40,18 @@ export function progressLine(p: Pick<ScanProgress__Output, 'origin' | 'done' | '
 
 /** One cli-progress bar per origin, drawn on stderr. */
 export class ProgressBars implements ScanProgressView {
-  private readonly multi: cliProgress.MultiBar;
-  private readonly bars = new Map<string, cliProgress.SingleBar>();
-  private stopped = false;
+  private readonly bars: StderrBars<{ origin: string }>;
 
   constructor(io: CliIo, columns: number) {
-    // cli-progress wants a stream; stderr through CliIo, so tests can capture it.
-    const stream = {
-      isTTY: true,
-      columns,
-      write(chunk: string, callback?: () => void): boolean {
-        io.err(chunk);
-        if (typeof callback === 'function') callback();
-        return true;
-      },
-    };
-    this.multi = new cliProgress.MultiBar(
-      {
-        stream: stream as unknown as NodeJS.WritableStream,
-        format: '{origin} [{bar}] {percentage}% | {value}/{total} files | {eta_formatted}',
-        hideCursor: true,
-        clearOnComplete: false,
-        gracefulExit: false,
-        autopadding: true,
-      },
-      cliProgress.Presets.shades_classic,
-    );
+    this.bars = new StderrBars(io, columns, '{origin} [{bar}] {percentage}% | {value}/{total} files | {eta_formatted}');
   }
 
   update(p: ScanProgress__Output): void {
-    if (this.stopped) return;
     const done = p.report ? p.report.scanned : p.done;
-    const total = Math.max(p.report ? p.report.scanned : p.total, done, 1);
-    let bar = this.bars.get(p.origin);
-    if (!bar) {
-      bar = this.multi.create(total, done, { origin: p.origin });
-      this.bars.set(p.origin, bar);
-    } else {
-      bar.setTotal(total);
-      bar.update(done);
-    }
+    this.bars.update(p.origin, done, p.report ? p.report.scanned : p.total, { origin: p.origin });
   }
 
   stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.multi.stop();
+    this.bars.stop();
   }
 }

@@ -7,10 +7,13 @@ import { Emitter } from './base/event.js';
 import { Disposable, toDisposable } from './base/lifecycle.js';
 import type { Logger, LogLevel } from './base/logger.js';
 import { sleep, Supervisor } from './base/supervisor.js';
+import { CacheService, type LibraryFile } from './cache/cache-service.js';
+import { ChunkCache, type ChunkCacheSettings } from './cache/chunk-cache.js';
 import { Catalog, type TrackRecord } from './catalog/catalog.js';
 import { CatalogSearcher } from './catalog/catalog-searcher.js';
 import type { ConfigEntryInfo, ConfigStore } from './config/config-store.js';
 import { checkSocketFree, ControlServer } from './control/control-server.js';
+import type { CacheClearView, CacheProgressView, CacheStatsView, CacheUnpinView } from './control/cache-api.js';
 import type { DaemonApi, MountView, SearchView, StatusView, TrackView } from './control/daemon-api.js';
 import { eventData } from './control/messages.js';
 import { Metrics } from './control/metrics.js';
@@ -25,6 +28,8 @@ import { ScanCoordinator } from './scan/scan-coordinator.js';
 import type { ScanReport } from './scan/scan-report.js';
 import { Scanner, type ScanProgress } from './scan/scanner.js';
 import { TagReaderPool } from './scan/tag-reader-pool.js';
+import type { TreeNode } from './vfs/library-tree.js';
+import { ReplicaReader } from './vfs/replica-reader.js';
 
 /**
  * The composition root: builds every service, owns them, wires their events,
@@ -68,6 +73,8 @@ export class Daemon extends Disposable implements DaemonApi {
   private coordinator!: ScanCoordinator;
   private searcher!: CatalogSearcher;
   private mounts!: MountService;
+  private cache!: ChunkCache;
+  private cacheService!: CacheService;
   private metricsServer: MetricsServer | undefined;
   private webhooks: WebhookDispatcher | undefined;
   private readonly socketPath: string;
@@ -132,15 +139,24 @@ export class Daemon extends Disposable implements DaemonApi {
 
     this.searcher = this.register(new CatalogSearcher(statePaths.catalogFile, logger.child('search')));
 
+    // Opened before the mount and disposed after it: reads drain first.
+    this.cache = await ChunkCache.open({
+      dir: config.current.cacheDir !== '' ? config.current.cacheDir : join(statePaths.cacheDir, 'chunks'),
+      settings: () => this.cacheSettings(),
+      events: {
+        evicted: (tracks, bytes, reason) => this.bus.publish({ type: 'cache_evicted', tracks, bytes, reason }),
+        passthroughChanged: (passthrough, reason) => this.bus.publish({ type: 'cache_passthrough_changed', passthrough, reason }),
+      },
+      logger: logger.child('cache'),
+    });
+    this.register(this.cache);
+    this.cacheService = new CacheService(this.cache, { mountPoint: () => this.mounts.mountPoint, filesUnder: (p) => this.libraryFilesUnder(p) }, () => this.cacheSettings());
+    this.metrics.bindCache(() => this.cacheService.stats());
+
     this.mounts = new MountService({
       library: this.library,
-      origins: {
-        origin: (id) => {
-          const o = this.origins.byId(id);
-          return o?.enabled ? o.origin : undefined;
-        },
-        nameOf: (id) => this.origins.byId(id)?.name ?? String(id),
-      },
+      origins: this.originLookup,
+      cache: this.cache,
       events: this.bus,
       logger,
       observe: (op, ms, errno) => this.metrics.observeFuseOp(op, ms / 1000, errno),
@@ -218,6 +234,12 @@ export class Daemon extends Disposable implements DaemonApi {
         case 'log_level':
           this.options.setLogLevel(config.logLevel);
           break;
+        case 'cache.size_limit':
+        case 'cache.memory':
+        case 'cache.high_watermark':
+        case 'cache.low_watermark':
+          this.cache.applySettings();
+          break;
         case 'metrics.listen':
           await this.metricsServer?.dispose();
           this.metricsServer = undefined;
@@ -280,6 +302,54 @@ export class Daemon extends Disposable implements DaemonApi {
     }
   }
 
+  private cacheSettings(): ChunkCacheSettings {
+    const c = this.options.config.current;
+    return {
+      limitBytes: c.cacheSizeLimit,
+      memoryBytes: c.cacheMemory,
+      highWatermark: c.cacheHighWatermark,
+      lowWatermark: Math.min(c.cacheLowWatermark, c.cacheHighWatermark),
+      readAheadBytes: c.cacheReadAhead,
+    };
+  }
+
+  /** The origins as readers see them: enabled ones only. */
+  private readonly originLookup = {
+    origin: (id: number) => {
+      const o = this.origins.byId(id);
+      return o?.enabled ? o.origin : undefined;
+    },
+    nameOf: (id: number) => this.origins.byId(id)?.name ?? String(id),
+    cacheEnabled: (id: number) => this.origins.byId(id)?.cache ?? true,
+  };
+
+  /** Files of the library at or below `path`, for prefetch and pin. */
+  private libraryFilesUnder(path: string): LibraryFile[] | undefined {
+    const tree = this.library.current;
+    const root = tree.lookup(path);
+    if (!root) return undefined;
+    const out: LibraryFile[] = [];
+    const visit = (p: string, node: TreeNode): void => {
+      if (node.kind === 'file') {
+        out.push({
+          path: p,
+          fingerprint: node.fingerprint,
+          size: node.size,
+          cacheable: node.replicas.some((r) => this.originLookup.cacheEnabled(r.originId)),
+          source: () => new ReplicaReader(node, p, this.originLookup, this.logger.child('reader')),
+        });
+        return;
+      }
+      const prefix = p === '/' ? '/' : p + '/';
+      for (const name of node.names) {
+        const child = tree.lookup(prefix + name);
+        if (child) visit(prefix + name, child);
+      }
+    };
+    visit(path, root);
+    return out;
+  }
+
   private mountSettings(allowNonEmpty: boolean | undefined) {
     const config = this.options.config;
     return {
@@ -287,6 +357,24 @@ export class Daemon extends Disposable implements DaemonApi {
       attrTimeoutSec: config.current.attrTimeoutSec,
       allowNonEmpty: allowNonEmpty ?? config.current.mountAllowNonEmpty,
     };
+  }
+
+  // ---- DaemonApi: cache ----
+
+  cacheStats(): CacheStatsView {
+    return this.cacheService.stats();
+  }
+
+  clearCache(includePinned: boolean): Promise<CacheClearView> {
+    return this.cacheService.clear(includePinned);
+  }
+
+  prefetch(paths: readonly string[], cwd: string, pin: boolean, onProgress: (p: CacheProgressView) => void, signal: AbortSignal): Promise<void> {
+    return this.cacheService.prefetch(paths, cwd, pin, onProgress, signal);
+  }
+
+  async unpin(paths: readonly string[], cwd: string): Promise<CacheUnpinView> {
+    return this.cacheService.unpin(paths, cwd);
   }
 
   // ---- DaemonApi ----

@@ -9,6 +9,7 @@ import type { ScanReport } from './scan/scan-report.js';
 
 export type HealthStateName = 'unknown' | 'healthy' | 'degraded' | 'unhealthy';
 export type OriginChange = 'added' | 'removed' | 'enabled' | 'disabled' | 'updated';
+export type CacheEvictionReason = 'limit' | 'disk_full' | 'clear';
 
 export type DaemonEventBody =
   | { type: 'track_opened'; path: string; origin: string }
@@ -19,7 +20,11 @@ export type DaemonEventBody =
   | { type: 'origin_health_changed'; origin: string; state: HealthStateName; previous: HealthStateName; reason: string }
   | { type: 'mount_state_changed'; mounted: boolean; mountPoint: string; tracks: number }
   | { type: 'config_changed'; key: string; value: string }
-  | { type: 'origin_changed'; origin: string; change: OriginChange };
+  | { type: 'origin_changed'; origin: string; change: OriginChange }
+  /** Tracks dropped from the cache: over its limit ('limit'), the disk full ('disk_full'), or ClearCache ('clear'). */
+  | { type: 'cache_evicted'; tracks: number; bytes: number; reason: CacheEvictionReason }
+  /** The cache disk stopped (or started again) taking writes; while on, reads go straight to the origins. */
+  | { type: 'cache_passthrough_changed'; passthrough: boolean; reason: string };
 
 export type DaemonEvent = DaemonEventBody & { timestamp: number };
 export type DaemonEventType = DaemonEvent['type'];
@@ -34,6 +39,8 @@ export const DAEMON_EVENT_TYPES: readonly DaemonEventType[] = [
   'mount_state_changed',
   'config_changed',
   'origin_changed',
+  'cache_evicted',
+  'cache_passthrough_changed',
 ];
 
 export class EventBus {

@@ -24,7 +24,7 @@ export class ApiClient {
   }
 
   /** Opens a server stream by name; returns the call (cancel it to stop) and its messages. */
-  stream<T>(method: 'RescanOrigin' | 'SearchStream' | 'SubscribeEvents', request: object): { call: grpc.ClientReadableStream<T>; messages: AsyncIterable<T> } {
+  stream<T>(method: 'RescanOrigin' | 'SearchStream' | 'SubscribeEvents' | 'Prefetch' | 'Pin', request: object): { call: grpc.ClientReadableStream<T>; messages: AsyncIterable<T> } {
     const call = (this.raw[method] as unknown as (req: object) => grpc.ClientReadableStream<T>).call(this.raw, request);
     return { call, messages: call as unknown as AsyncIterable<T> };
   }

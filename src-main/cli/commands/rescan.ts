@@ -4,6 +4,7 @@ import type { CommandKit } from '../command-kit.js';
 import { cancelled } from '../context.js';
 import { summariseReport } from '../format.js';
 import type { Output } from '../output.js';
+import { stderrColumns } from '../progress.js';
 import { ProgressBars, ProgressLines, type ScanProgressView } from '../scan-progress.js';
 
 /**
@@ -25,7 +26,7 @@ export function registerRescanCommand(origin: Command, kit: CommandKit, nameArgu
         const view: ScanProgressView | undefined = ctx.json
           ? undefined
           : ctx.io.stderrIsTTY
-            ? new ProgressBars(ctx.io, process.stderr.columns || 80)
+            ? new ProgressBars(ctx.io, stderrColumns())
             : new ProgressLines((line) => ctx.out.note(line));
         const reports: ScanReport__Output[] = [];
         let end;

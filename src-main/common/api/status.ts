@@ -32,6 +32,8 @@ const STATUS_OF: Record<ErrorCode, grpc.status> = {
   ORIGIN_EXISTS: grpc.status.ALREADY_EXISTS,
   ORIGIN_IO: grpc.status.UNAVAILABLE,
   CATALOG_FAILED: grpc.status.INTERNAL,
+  CACHE_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  LIBRARY_PATH_NOT_FOUND: grpc.status.NOT_FOUND,
   STATE_DIR_FAILED: grpc.status.INTERNAL,
   DAEMON_RUNNING: grpc.status.ALREADY_EXISTS,
   DAEMON_NOT_RUNNING: grpc.status.UNAVAILABLE,

@@ -81,7 +81,7 @@ export class ConfigStore {
     if (unknown.length > 0) throw new MusicFsError('CONFIG_INVALID', `unknown key "${unknown[0]}" (known keys: ${CONFIG_KEYS.map((k) => k.toml).join(', ')})`, { key: unknown[0] });
     return CONFIG_KEYS.filter((s) => keys.length === 0 || keys.includes(s.toml)).map((s) => ({
       key: s.toml,
-      value: formatScalar(this.config[s.prop] as string | number | boolean),
+      value: formatScalar(this.config[s.prop] as string | number | boolean, s),
       source: this.sources.get(s.toml) ?? 'default',
       runtimeChangeable: s.applies !== 'restart',
       description: `${s.description}${s.applies === 'next-mount' ? ' (takes effect at the next mount)' : ''}`,
@@ -108,7 +108,7 @@ export class ConfigStore {
       throw toConfigInvalid(err, this.file);
     }
     validate?.(key, value);
-    const text = formatScalar(value);
+    const text = formatScalar(value, spec);
     await this.edit((t) => setKey(t, key, text));
     (this.config as unknown as Record<string, unknown>)[spec.prop] = value;
     this.sources.set(key, 'runtime');

@@ -1,4 +1,5 @@
 import type { Event } from '../base/event.js';
+import type { CacheApi } from './cache-api.js';
 import type { TrackRecord } from '../catalog/catalog.js';
 import type { ConfigEntryInfo } from '../config/config-store.js';
 import type { DaemonEvent } from '../events.js';
@@ -47,7 +48,7 @@ export interface SearchView {
   tookMs: number;
 }
 
-export interface DaemonApi {
+export interface DaemonApi extends CacheApi {
   readonly onEvent: Event<DaemonEvent>;
   status(): StatusView;
   /** Starts a graceful shutdown (drain, unmount, exit 0); returns at once. */

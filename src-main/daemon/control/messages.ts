@@ -1,3 +1,5 @@
+import type { CacheProgress } from '../../common/api/gen/musicfs/v1/CacheProgress.js';
+import type { CacheStats } from '../../common/api/gen/musicfs/v1/CacheStats.js';
 import type { Event as EventMessage } from '../../common/api/gen/musicfs/v1/Event.js';
 import type { EventType } from '../../common/api/gen/musicfs/v1/EventType.js';
 import type { HealthState } from '../../common/api/gen/musicfs/v1/HealthState.js';
@@ -8,6 +10,7 @@ import type { ScanReport as ScanReportMessage } from '../../common/api/gen/music
 import type { Track } from '../../common/api/gen/musicfs/v1/Track.js';
 import type { TrackRecord } from '../catalog/catalog.js';
 import type { DaemonEvent, DaemonEventType, HealthStateName } from '../events.js';
+import type { CacheProgressView, CacheStatsView } from './cache-api.js';
 import type { ManagedOrigin } from '../origins/origin-manager.js';
 import type { ScanReport } from '../scan/scan-report.js';
 import type { ScanProgress } from '../scan/scanner.js';
@@ -128,7 +131,46 @@ export function eventMessage(e: DaemonEvent): EventMessage {
       return { ...base, configChanged: { key: e.key, value: e.value } };
     case 'origin_changed':
       return { ...base, originChanged: { origin: e.origin, change: e.change } };
+    case 'cache_evicted':
+      return { ...base, cacheEvicted: { tracks: e.tracks, bytes: e.bytes, reason: e.reason } };
+    case 'cache_passthrough_changed':
+      return { ...base, cachePassthroughChanged: { passthrough: e.passthrough, reason: e.reason } };
   }
+}
+
+export function cacheStatsMessage(s: CacheStatsView): CacheStats {
+  return {
+    dir: s.dir,
+    sizeBytes: s.sizeBytes,
+    limitBytes: s.limitBytes,
+    chunks: s.chunks,
+    tracks: s.tracks,
+    tracksComplete: s.tracksComplete,
+    pinnedTracks: s.pinnedTracks,
+    memoryBytes: s.memoryBytes,
+    memoryLimitBytes: s.memoryLimitBytes,
+    hits: s.hits,
+    misses: s.misses,
+    hitRatio: s.hitRatio,
+    evictions: s.evictions,
+    evictedBytes: s.evictedBytes,
+    corruptChunks: s.corruptChunks,
+    passthrough: s.passthrough,
+    passthroughReason: s.passthroughReason,
+  };
+}
+
+export function cacheProgressMessage(p: CacheProgressView): CacheProgress {
+  return {
+    path: p.path,
+    filesDone: p.filesDone,
+    filesTotal: p.filesTotal,
+    filesFailed: p.filesFailed,
+    bytesDone: p.bytesDone,
+    bytesTotal: p.bytesTotal,
+    error: p.error,
+    finished: p.finished,
+  };
 }
 
 /** The JSON `data` of an event for webhooks: the event without its envelope. */

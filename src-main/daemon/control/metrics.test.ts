@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import type { CacheStatsView } from './cache-api.js';
 import { Metrics, webhookLabel } from './metrics.js';
 
 interface Sample {
@@ -226,7 +227,7 @@ describe('Metrics', () => {
     m.observeRpc('M', 'OK', 0.1);
     const text = await m.render();
     const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((x) => [x[1]!, x[2]!] as const);
-    assert.equal(types.length, 19);
+    assert.equal(types.length, 29);
     for (const [name, type] of types) {
       assert.ok(name.startsWith('musicfs_'), name);
       assert.match(text, new RegExp(`^# HELP ${name} \\S`, 'm'));
@@ -236,6 +237,127 @@ describe('Metrics', () => {
     }
     const allowed = new Set(['op', 'origin', 'operation', 'kind', 'method', 'code', 'webhook', 'errno', 'result', 'outcome', 'le']);
     for (const s of parse(text)) for (const k of Object.keys(s.labels)) assert.ok(allowed.has(k), `${s.name} has label ${k}`);
+  });
+
+  describe('cache, read from its stats at each scrape', () => {
+    const STATS: CacheStatsView = {
+      dir: '/home/u/.cache/musicfs/chunks',
+      sizeBytes: 3 * 1024 ** 3,
+      limitBytes: 10 * 1024 ** 3,
+      chunks: 4096,
+      tracks: 120,
+      tracksComplete: 100,
+      pinnedTracks: 12,
+      memoryBytes: 64 * 1024 ** 2,
+      memoryLimitBytes: 256 * 1024 ** 2,
+      hits: 900,
+      misses: 100,
+      hitRatio: 0.9,
+      evictions: 7,
+      evictedBytes: 300 * 1024 ** 2,
+      corruptChunks: 2,
+      passthrough: false,
+      passthroughReason: '',
+    };
+    const CACHE_NAMES = [
+      'musicfs_cache_size_bytes',
+      'musicfs_cache_limit_bytes',
+      'musicfs_cache_memory_bytes',
+      'musicfs_cache_chunks',
+      'musicfs_cache_passthrough',
+      'musicfs_cache_hits_total',
+      'musicfs_cache_misses_total',
+      'musicfs_cache_evictions_total',
+      'musicfs_cache_evicted_bytes_total',
+      'musicfs_cache_corrupt_chunks_total',
+    ];
+
+    test('without a cache every series is there, at 0', async () => {
+      const m = new Metrics({ collectDefaultMetrics: false });
+      const s = await samplesOf(m);
+      for (const name of CACHE_NAMES) assert.equal(value(s, name), 0, name);
+      m.bindCache(() => undefined);
+      const s2 = await samplesOf(m);
+      for (const name of CACHE_NAMES) assert.equal(value(s2, name), 0, name);
+    });
+
+    test('gauges show the current stats; counters the totals', async () => {
+      const m = new Metrics({ collectDefaultMetrics: false });
+      m.bindCache(() => STATS);
+      const s = await samplesOf(m);
+      assert.equal(value(s, 'musicfs_cache_size_bytes'), 3 * 1024 ** 3);
+      assert.equal(value(s, 'musicfs_cache_limit_bytes'), 10 * 1024 ** 3);
+      assert.equal(value(s, 'musicfs_cache_memory_bytes'), 64 * 1024 ** 2);
+      assert.equal(value(s, 'musicfs_cache_chunks'), 4096);
+      assert.equal(value(s, 'musicfs_cache_passthrough'), 0);
+      assert.equal(value(s, 'musicfs_cache_hits_total'), 900);
+      assert.equal(value(s, 'musicfs_cache_misses_total'), 100);
+      assert.equal(value(s, 'musicfs_cache_evictions_total'), 7);
+      assert.equal(value(s, 'musicfs_cache_evicted_bytes_total'), 300 * 1024 ** 2);
+      assert.equal(value(s, 'musicfs_cache_corrupt_chunks_total'), 2);
+      // A second scrape with the same stats changes nothing (counters are not added twice).
+      assert.deepEqual(await samplesOf(m), s);
+    });
+
+    test('counters grow by the difference between scrapes', async () => {
+      const m = new Metrics({ collectDefaultMetrics: false });
+      let stats = STATS;
+      m.bindCache(() => stats);
+      await m.render();
+      stats = { ...STATS, hits: 950, misses: 101, evictions: 9, evictedBytes: STATS.evictedBytes + 1000, corruptChunks: 2, sizeBytes: 1024, passthrough: true, passthroughReason: 'disk full' };
+      const s = await samplesOf(m);
+      assert.equal(value(s, 'musicfs_cache_hits_total'), 950);
+      assert.equal(value(s, 'musicfs_cache_misses_total'), 101);
+      assert.equal(value(s, 'musicfs_cache_evictions_total'), 9);
+      assert.equal(value(s, 'musicfs_cache_evicted_bytes_total'), 300 * 1024 ** 2 + 1000);
+      assert.equal(value(s, 'musicfs_cache_size_bytes'), 1024, 'gauges go down too');
+      assert.equal(value(s, 'musicfs_cache_passthrough'), 1);
+    });
+
+    test('counters never go down: a cache whose totals restart from 0 adds from there', async () => {
+      const m = new Metrics({ collectDefaultMetrics: false });
+      let stats: CacheStatsView | undefined = STATS;
+      m.bindCache(() => stats);
+      await m.render();
+      stats = { ...STATS, hits: 5, misses: 0, evictions: 0, evictedBytes: 0, corruptChunks: 0 };
+      let s = await samplesOf(m);
+      assert.equal(value(s, 'musicfs_cache_hits_total'), 900);
+      assert.equal(value(s, 'musicfs_cache_misses_total'), 100);
+      stats = { ...stats, hits: 25, misses: 3 };
+      s = await samplesOf(m);
+      assert.equal(value(s, 'musicfs_cache_hits_total'), 920);
+      assert.equal(value(s, 'musicfs_cache_misses_total'), 103);
+      // Gone (the cache stopped): gauges fall to 0, counters keep their totals.
+      stats = undefined;
+      s = await samplesOf(m);
+      assert.equal(value(s, 'musicfs_cache_size_bytes'), 0);
+      assert.equal(value(s, 'musicfs_cache_hits_total'), 920);
+      // Bogus values add nothing and do not throw.
+      stats = { ...STATS, hits: Number.NaN, misses: -1, sizeBytes: Number.POSITIVE_INFINITY };
+      s = await samplesOf(m);
+      assert.equal(value(s, 'musicfs_cache_hits_total'), 920);
+      assert.equal(value(s, 'musicfs_cache_misses_total'), 103);
+      assert.equal(value(s, 'musicfs_cache_size_bytes'), 0);
+    });
+
+    test('the stats are read once per scrape, and a throwing stats function reads as no cache', async () => {
+      const m = new Metrics({ collectDefaultMetrics: false });
+      let calls = 0;
+      m.bindCache(() => {
+        calls++;
+        return STATS;
+      });
+      await m.render();
+      assert.equal(calls, 1);
+      await m.render();
+      assert.equal(calls, 2);
+      m.bindCache(() => {
+        throw new Error('the chunk cache is not built yet');
+      });
+      const s = await samplesOf(m);
+      assert.equal(value(s, 'musicfs_cache_chunks'), 0);
+      assert.equal(value(s, 'musicfs_cache_hits_total'), 900);
+    });
   });
 
   test('default process metrics carry the musicfs_ prefix, and can be turned off', async () => {

@@ -29,10 +29,25 @@
  * | `musicfs_webhook_queue` | gauge | `webhook` | Events waiting to be delivered to a webhook. |
  * | `musicfs_rpc_total` | counter | `method`, `code` | Control-plane (gRPC) calls answered. |
  * | `musicfs_rpc_seconds` | histogram | `method` | Duration of control-plane calls. |
+ * | `musicfs_cache_size_bytes` | gauge | | Unique chunk bytes in the cache on disk. |
+ * | `musicfs_cache_limit_bytes` | gauge | | Disk space the cache may use (`cache.size_limit`). |
+ * | `musicfs_cache_memory_bytes` | gauge | | Bytes in the cache's memory tier. |
+ * | `musicfs_cache_chunks` | gauge | | Chunks in the cache on disk. |
+ * | `musicfs_cache_passthrough` | gauge | | 1 while the cache disk takes no writes (reads go straight to the origins), else 0. |
+ * | `musicfs_cache_hits_total` | counter | | Reads served wholly from the cache. |
+ * | `musicfs_cache_misses_total` | counter | | Reads that needed an origin. |
+ * | `musicfs_cache_evictions_total` | counter | | Tracks evicted from the cache. |
+ * | `musicfs_cache_evicted_bytes_total` | counter | | Bytes evicted from the cache. |
+ * | `musicfs_cache_corrupt_chunks_total` | counter | | Chunks found corrupt or missing on disk and fetched again. |
  * | `musicfs_process_*`, `musicfs_nodejs_*` | | | prom-client's default process metrics (unless turned off). |
  *
  * `webhook` is the URL without userinfo, query string or fragment, so secrets
  * carried there never reach a dashboard.
+ *
+ * The cache metrics are read from the cache's own stats at each scrape
+ * (`bindCache`): gauges take the current values, counters grow by what the
+ * stats grew since the last scrape (never less than 0, so a restarted cache
+ * does not make them go down). Without a cache the gauges are 0.
  *
  * Hot path: `observeFuseOp` runs on the main thread for every FUSE op; it
  * keeps the labelled children of each op so an observation costs no label
@@ -40,6 +55,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CacheStatsView } from './cache-api.js';
 
 export type OriginHealthState = 'healthy' | 'degraded' | 'unhealthy' | 'unknown';
 export type ScanKind = 'full' | 'changes';
@@ -101,6 +117,31 @@ export function webhookLabel(url: string): string {
   }
 }
 
+type CacheGaugeKey = 'sizeBytes' | 'limitBytes' | 'memoryBytes' | 'chunks' | 'passthrough';
+type CacheCounterKey = 'hits' | 'misses' | 'evictions' | 'evictedBytes' | 'corruptChunks';
+
+const CACHE_GAUGES: readonly { key: CacheGaugeKey; name: string; help: string }[] = [
+  { key: 'sizeBytes', name: 'cache_size_bytes', help: 'Unique chunk bytes in the cache on disk.' },
+  { key: 'limitBytes', name: 'cache_limit_bytes', help: 'Disk space the cache may use (cache.size_limit).' },
+  { key: 'memoryBytes', name: 'cache_memory_bytes', help: "Bytes in the cache's memory tier." },
+  { key: 'chunks', name: 'cache_chunks', help: 'Chunks in the cache on disk.' },
+  { key: 'passthrough', name: 'cache_passthrough', help: '1 while the cache disk takes no writes (reads go straight to the origins), else 0.' },
+];
+
+const CACHE_COUNTERS: readonly { key: CacheCounterKey; name: string; help: string }[] = [
+  { key: 'hits', name: 'cache_hits_total', help: 'Reads served wholly from the cache.' },
+  { key: 'misses', name: 'cache_misses_total', help: 'Reads that needed an origin.' },
+  { key: 'evictions', name: 'cache_evictions_total', help: 'Tracks evicted from the cache.' },
+  { key: 'evictedBytes', name: 'cache_evicted_bytes_total', help: 'Bytes evicted from the cache.' },
+  { key: 'corruptChunks', name: 'cache_corrupt_chunks_total', help: 'Chunks found corrupt or missing on disk and fetched again.' },
+];
+
+function cacheGaugeValue(stats: CacheStatsView | undefined, key: CacheGaugeKey): number {
+  if (stats === undefined) return 0;
+  if (key === 'passthrough') return stats.passthrough ? 1 : 0;
+  return Number.isFinite(stats[key]) ? stats[key] : 0;
+}
+
 interface FuseOpChildren {
   ok: Counter.Internal;
   error: Counter.Internal;
@@ -140,6 +181,12 @@ export class Metrics {
   // Control plane
   private readonly rpcTotal: Counter<'method' | 'code'>;
   private readonly rpcSeconds: Histogram<'method'>;
+  // Cache (read from its stats at each scrape)
+  private cacheStats: () => CacheStatsView | undefined = () => undefined;
+  /** The stats of the scrape in progress: read once, by the first collect() of a scrape. */
+  private cacheSnapshot: { stats: CacheStatsView | undefined } | undefined;
+  /** Counter values of the stats at the last scrape; the counters grow by the difference. */
+  private readonly cacheSeen = new Map<CacheCounterKey, number>();
 
   constructor(options: { collectDefaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -249,6 +296,28 @@ export class Metrics {
       buckets: RPC_BUCKETS,
       registers,
     });
+
+    for (const g of CACHE_GAUGES) {
+      const gauge: Gauge = new Gauge({
+        name: `${PREFIX}${g.name}`,
+        help: g.help,
+        registers,
+        collect: () => gauge.set(cacheGaugeValue(this.cacheStatsNow(), g.key)),
+      });
+    }
+    for (const c of CACHE_COUNTERS) {
+      const counter: Counter = new Counter({
+        name: `${PREFIX}${c.name}`,
+        help: c.help,
+        registers,
+        collect: () => {
+          const now = this.cacheStatsNow()?.[c.key];
+          if (now === undefined || !Number.isFinite(now)) return;
+          counter.inc(nonNegative(now - (this.cacheSeen.get(c.key) ?? 0)));
+          this.cacheSeen.set(c.key, now);
+        },
+      });
+    }
   }
 
   get contentType(): string {
@@ -385,6 +454,32 @@ export class Metrics {
   observeRpc(method: string, code: string, seconds: number): void {
     this.rpcTotal.inc({ method, code });
     this.rpcSeconds.observe({ method }, seconds);
+  }
+
+  // ---- Cache ----
+
+  /**
+   * Where the cache metrics come from: called once per scrape; undefined (or
+   * a throw) means no cache right now. Totals that went down (a new cache)
+   * add nothing; the counters grow again from there.
+   */
+  bindCache(stats: () => CacheStatsView | undefined): void {
+    this.cacheStats = stats;
+  }
+
+  /** The cache's stats for the scrape in progress (prom-client calls every collect() in one synchronous pass). */
+  private cacheStatsNow(): CacheStatsView | undefined {
+    if (this.cacheSnapshot === undefined) {
+      let stats: CacheStatsView | undefined;
+      try {
+        stats = this.cacheStats();
+      } catch {
+        stats = undefined;
+      }
+      this.cacheSnapshot = { stats };
+      queueMicrotask(() => (this.cacheSnapshot = undefined));
+    }
+    return this.cacheSnapshot.stats;
   }
 }
 

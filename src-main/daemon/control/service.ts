@@ -5,7 +5,11 @@ import { toServiceError } from '../../common/api/status.js';
 import type { Logger } from '../base/logger.js';
 import { originOf } from '../events.js';
 import type { DaemonApi, MountView, TrackView } from './daemon-api.js';
+import type { CachePathsRequest__Output } from '../../common/api/gen/musicfs/v1/CachePathsRequest.js';
+import type { CacheProgress } from '../../common/api/gen/musicfs/v1/CacheProgress.js';
 import {
+  cacheProgressMessage,
+  cacheStatsMessage,
   eventMessage,
   eventTypeFromMessage,
   originHealthMessage,
@@ -65,7 +69,9 @@ export function createHandlers(api: DaemonApi, logger: Logger, observe: RpcObser
         }
         const status = toServiceError(err);
         observe(method, grpc.status[status.code ?? grpc.status.UNKNOWN] ?? 'UNKNOWN', (performance.now() - started) / 1000);
-        call.destroy(Object.assign(new Error(status.details), status));
+        // 'error' is how grpc-js ends a server stream with a status; destroy() would
+        // drop the stream without sending one, and the client would wait for ever.
+        call.emit('error', Object.assign(new Error(status.details), status));
       },
     );
   };
@@ -77,6 +83,16 @@ export function createHandlers(api: DaemonApi, logger: Logger, observe: RpcObser
     return name;
   };
   const originOut = (o: Parameters<typeof originMessage>[0]) => originMessage(o, api.originTrackCount(o));
+  const cachePaths = (r: CachePathsRequest__Output): string[] => {
+    if (r.paths.length === 0) throw new MusicFsError('USAGE', 'at least one path is required');
+    return r.paths;
+  };
+  /** Prefetch and Pin: the same work, `pin` marking the tracks pinned first. */
+  const fill = (method: 'Prefetch' | 'Pin', call: grpc.ServerWritableStream<CachePathsRequest__Output, CacheProgress>): void =>
+    stream(method, call, async (signal) => {
+      const paths = cachePaths(call.request);
+      await api.prefetch(paths, call.request.cwd, method === 'Pin', (p) => call.write(cacheProgressMessage(p)), signal);
+    });
 
   return {
     GetStatus: (_call, cb) =>
@@ -208,5 +224,15 @@ export function createHandlers(api: DaemonApi, logger: Logger, observe: RpcObser
         const entry = await api.setConfig(call.request.key, call.request.value);
         return { entry: { ...entry }, persisted: true };
       }),
+
+    GetCacheStats: (_call, cb) => unary('GetCacheStats', cb, () => cacheStatsMessage(api.cacheStats())),
+    ClearCache: (call, cb) =>
+      unary('ClearCache', cb, async () => {
+        const freed = await api.clearCache(call.request.includePinned);
+        return { tracks: freed.tracks, bytes: freed.bytes };
+      }),
+    Prefetch: (call) => fill('Prefetch', call),
+    Pin: (call) => fill('Pin', call),
+    Unpin: (call, cb) => unary('Unpin', cb, async () => ({ tracks: (await api.unpin(cachePaths(call.request), call.request.cwd)).tracks })),
   };
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../base/logger.js';
 import type { EventBus } from '../events.js';
 import { FuseMount, type FuseOpObserver } from '../fuse/fuse-mount.js';
 import { checkFuseAvailable, prepareMountpoint } from '../fuse/mountpoint.js';
+import type { ChunkCache } from '../cache/chunk-cache.js';
 import type { Library } from '../library/library.js';
 import { FileReader, type OriginLookup } from '../vfs/file-reader.js';
 import { Vfs } from '../vfs/vfs.js';
@@ -22,7 +23,9 @@ export interface MountSettings {
 
 export interface MountServiceDeps {
   library: Library;
-  origins: OriginLookup & { nameOf(id: number): string };
+  origins: OriginLookup & { nameOf(id: number): string; cacheEnabled(id: number): boolean };
+  /** Reads go through it when given (and the origin allows caching). */
+  cache?: ChunkCache;
   events: EventBus;
   logger: Logger;
   observe?: FuseOpObserver;
@@ -56,7 +59,16 @@ export class MountService {
       const { library, origins, events, logger } = this.deps;
       const mountPoint = await prepareMountpoint(path, logger, { allowNonEmpty: settings.allowNonEmpty });
       await checkFuseAvailable();
-      const reader = new FileReader(origins, logger.child('reader'), (p, originId) => events.publish({ type: 'track_opened', path: p, origin: origins.nameOf(originId) }));
+      const reader = new FileReader(
+        origins,
+        logger.child('reader'),
+        (p, originId) => events.publish({ type: 'track_opened', path: p, origin: origins.nameOf(originId) }),
+        {
+          ...(this.deps.cache ? { cache: this.deps.cache } : {}),
+          cacheEnabled: (id) => origins.cacheEnabled(id),
+          hooks: { onStale: (id, file) => logger.info('an origin file changed since the last scan; not serving it until rescanned', { origin: origins.nameOf(id), file }) },
+        },
+      );
       const vfs = new Vfs(() => library.current, reader);
       const fuse = new FuseMount(
         vfs,

@@ -37,6 +37,8 @@ export interface ManagedOrigin {
   readonly location: string;
   priority: number;
   enabled: boolean;
+  /** What is read from it goes into the chunk cache (`cache = false` turns that off). */
+  readonly cache: boolean;
   readonly source: 'config' | 'session';
   readonly origin: Origin;
   health: OriginHealthInfo;
@@ -83,7 +85,7 @@ export class OriginManager {
     for (const c of this.config.current.origins) {
       const name = c.name ?? folderName(c.path);
       const location = await realpath(c.path).catch(() => c.path);
-      this.register({ name, location, priority: c.priority, enabled: c.enabled, source: 'config' });
+      this.register({ name, location, priority: c.priority, enabled: c.enabled, cache: c.cache ?? true, source: 'config' });
     }
     for (const spec of session) {
       const location = await validateLocation(spec.location);
@@ -93,6 +95,7 @@ export class OriginManager {
         location,
         priority: spec.priority ?? DEFAULT_ORIGIN_PRIORITY,
         enabled: spec.enabled ?? true,
+        cache: true,
         source: 'session',
       });
     }
@@ -134,7 +137,7 @@ export class OriginManager {
     const priority = spec.priority ?? DEFAULT_ORIGIN_PRIORITY;
     const enabled = spec.enabled ?? true;
     if (!sessionOnly) await this.config.addOrigin({ name, path: location, priority, enabled });
-    const origin = this.register({ name, location, priority, enabled, source: sessionOnly ? 'session' : 'config' });
+    const origin = this.register({ name, location, priority, enabled, cache: true, source: sessionOnly ? 'session' : 'config' });
     this.changed(origin, 'added');
     return origin;
   }
@@ -216,7 +219,7 @@ export class OriginManager {
     }
   }
 
-  private register(r: { name: string; location: string; priority: number; enabled: boolean; source: 'config' | 'session' }): ManagedOrigin {
+  private register(r: { name: string; location: string; priority: number; enabled: boolean; cache: boolean; source: 'config' | 'session' }): ManagedOrigin {
     const record = this.catalog.ensureOrigin(r.name, r.location, 'local');
     const origin = new LocalOrigin(record.id, r.name, r.location, this.logger.child(`origin:${r.name}`), this.watchDebounceMs);
     const managed: ManagedOrigin = {
@@ -226,6 +229,7 @@ export class OriginManager {
       location: r.location,
       priority: r.priority,
       enabled: r.enabled,
+      cache: r.cache,
       source: r.source,
       origin,
       health: { state: 'unknown', reason: '', checkedAt: 0, latencyMs: 0, consecutiveFailures: 0 },

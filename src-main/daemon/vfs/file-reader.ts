@@ -1,29 +1,33 @@
 import type { Logger } from '../base/logger.js';
-import type { Origin, OriginFileHandle } from '../origins/origin.js';
+import type { CachedTrack } from '../cache/cached-track.js';
+import type { ChunkCache } from '../cache/chunk-cache.js';
+import type { RangeSourceFactory } from '../cache/range-source.js';
 import type { FileNode } from './library-tree.js';
+import { ReplicaReader, type OriginLookup, type ReplicaReaderHooks } from './replica-reader.js';
 import { VfsError } from './vfs-error.js';
 
+export type { OriginLookup } from './replica-reader.js';
+
 /**
- * Open files of the mount and reads by offset from their origin file (no
- * whole-file copy).
+ * Open files of the mount and reads by offset.
  *
- * Ownership: each open handle owns at most one origin file handle, closed on
- * release. A read that fails on one replica continues at the same offset on
- * the next (same fingerprint, so the same bytes); only when every replica
- * fails does the read fail, with an `IO` error.
+ * A track its origins let us cache is read through the chunk cache (one
+ * CachedTrack per fingerprint, shared by every handle); others are read
+ * straight from their replicas. Opening a track with cached bytes needs no
+ * origin (it plays offline); opening any other one opens its best replica at
+ * once, so a file gone from every origin fails at open, not at first read.
  */
 
-/** What the reader needs of the origins: find one by id. */
-export interface OriginLookup {
-  origin(id: number): Origin | undefined;
+export interface FileReaderOptions {
+  cache?: ChunkCache;
+  /** Whether bytes of this origin may be cached (`cache = false` per origin). */
+  cacheEnabled?(originId: number): boolean;
+  hooks?: ReplicaReaderHooks;
 }
 
-interface OpenFile {
-  readonly node: FileNode;
-  readonly path: string;
-  replica: number;
-  handle: OriginFileHandle | undefined;
-}
+type OpenFile =
+  | { readonly kind: 'cached'; readonly node: FileNode; readonly path: string; readonly track: CachedTrack; spare: ReplicaReader | undefined }
+  | { readonly kind: 'direct'; readonly node: FileNode; readonly path: string; readonly reader: ReplicaReader };
 
 const MAX_HANDLE = 0xffff_fff0;
 
@@ -36,18 +40,55 @@ export class FileReader {
     private readonly logger: Logger,
     /** Told of every successful open, with the origin serving it (events, metrics). */
     private readonly onOpen: (path: string, originId: number) => void = () => undefined,
+    private readonly options: FileReaderOptions = {},
   ) {}
 
   get openCount(): number {
     return this.files.size;
   }
 
+  /** A fresh reader of the node's replicas (each fetch of the cache owns one). */
+  sourceFactory(node: FileNode, path: string): RangeSourceFactory {
+    return () => new ReplicaReader(node, path, this.origins, this.logger, this.options.hooks);
+  }
+
+  /** Whether reads of `node` go through the cache. */
+  cacheable(node: FileNode): boolean {
+    const { cache, cacheEnabled } = this.options;
+    return cache !== undefined && node.replicas.some((r) => cacheEnabled?.(r.originId) ?? true);
+  }
+
   async open(node: FileNode, path: string): Promise<number> {
-    const file: OpenFile = { node, path, replica: -1, handle: undefined };
-    await this.openNextReplica(file, 0);
+    const cache = this.options.cache;
+    let file: OpenFile;
+    let originId = node.replicas[0]?.originId ?? 0;
+    if (cache && this.cacheable(node)) {
+      let spare: ReplicaReader | undefined;
+      if (!cache.hasCached(node.fingerprint)) {
+        // Nothing cached: the origin must answer now. The reader opened to
+        // check is handed to the first fetch instead of opening another.
+        spare = new ReplicaReader(node, path, this.origins, this.logger, this.options.hooks);
+        await spare.open();
+        originId = spare.originId ?? originId;
+      }
+      const fresh = this.sourceFactory(node, path);
+      const holder: { spare: ReplicaReader | undefined } = { spare };
+      const factory: RangeSourceFactory = () => {
+        const s = holder.spare ?? fresh();
+        holder.spare = undefined;
+        return s;
+      };
+      const track = cache.track(node.fingerprint, node.size, factory);
+      file = { kind: 'cached', node, path, track, get spare() { return holder.spare; }, set spare(v) { holder.spare = v; } };
+    } else {
+      const reader = new ReplicaReader(node, path, this.origins, this.logger, this.options.hooks);
+      await reader.open();
+      originId = reader.originId ?? originId;
+      file = { kind: 'direct', node, path, reader };
+    }
     const fh = this.allocateHandle();
     this.files.set(fh, file);
-    this.onOpen(path, file.node.replicas[file.replica]!.originId);
+    this.onOpen(path, originId);
     return fh;
   }
 
@@ -55,70 +96,40 @@ export class FileReader {
   async read(fh: number, position: number, length: number): Promise<Buffer> {
     const file = this.files.get(fh);
     if (!file) throw new VfsError('BAD_HANDLE', `no open file with handle ${fh}`);
-    const want = Math.max(0, Math.min(length, file.node.size - position));
-    const buffer = Buffer.allocUnsafe(want);
-    let filled = 0;
-    while (filled < want) {
-      let n: number;
-      try {
-        if (!file.handle) await this.openNextReplica(file, file.replica + 1);
-        n = await file.handle!.read(buffer, filled, want - filled, position + filled);
-      } catch (err) {
-        if (err instanceof VfsError) throw err;
-        this.logger.warn('read failed; trying the next replica', { path: file.path, position: position + filled, reason: (err as Error).message });
-        await this.closeHandle(file);
-        // `file.replica` stays the one that failed: the next loop opens from the one after it.
-        if (file.replica + 1 >= file.node.replicas.length) {
-          throw new VfsError('IO', `every origin failed reading ${file.path}`, file.path, { cause: err });
-        }
-        continue;
-      }
-      if (n === 0) break; // the origin file is shorter than the catalog says (changed since the scan)
-      filled += n;
+    try {
+      if (file.kind === 'cached') return await file.track.read(position, length);
+      const want = Math.max(0, Math.min(length, file.node.size - position));
+      const buffer = Buffer.allocUnsafe(want);
+      const n = await file.reader.read(buffer, 0, want, position);
+      return n === want ? buffer : buffer.subarray(0, n);
+    } catch (err) {
+      if (err instanceof VfsError) throw err;
+      throw new VfsError('IO', `cannot read ${file.path} at ${position}: ${(err as Error).message}`, file.path, { cause: err });
     }
-    return filled === want ? buffer : buffer.subarray(0, filled);
   }
 
   async release(fh: number): Promise<void> {
     const file = this.files.get(fh);
     if (!file) return;
     this.files.delete(fh);
-    await this.closeHandle(file);
+    await this.closeFile(file);
   }
 
   async closeAll(): Promise<void> {
     const files = [...this.files.values()];
     this.files.clear();
-    await Promise.all(files.map((f) => this.closeHandle(f)));
+    await Promise.all(files.map((f) => this.closeFile(f)));
   }
 
-  private async openNextReplica(file: OpenFile, from: number): Promise<void> {
-    const replicas = file.node.replicas;
-    let lastError: unknown;
-    let allMissing = true;
-    for (let i = Math.max(0, from); i < replicas.length; i++) {
-      const replica = replicas[i]!;
-      const origin = this.origins.origin(replica.originId);
-      if (!origin) continue;
-      try {
-        file.handle = await origin.open(replica.path);
-        file.replica = i;
-        return;
-      } catch (err) {
-        lastError = err;
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') allMissing = false;
-        this.logger.debug('cannot open replica', { path: file.path, origin: origin.name, file: replica.path, reason: (err as Error).message });
-      }
+  private async closeFile(file: OpenFile): Promise<void> {
+    if (file.kind === 'direct') {
+      await file.reader.close();
+      return;
     }
-    file.replica = replicas.length;
-    if (lastError !== undefined && allMissing) throw new VfsError('NOT_FOUND', `${file.path} is gone from its origin`, file.path, { cause: lastError });
-    throw new VfsError('IO', `no origin can serve ${file.path}`, file.path, { cause: lastError });
-  }
-
-  private async closeHandle(file: OpenFile): Promise<void> {
-    const h = file.handle;
-    file.handle = undefined;
-    if (h) await h.close().catch(() => undefined);
+    const spare = file.spare;
+    file.spare = undefined;
+    await spare?.close();
+    this.options.cache?.release(file.track);
   }
 
   private allocateHandle(): number {

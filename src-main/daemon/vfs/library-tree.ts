@@ -21,6 +21,8 @@ export interface Replica {
   /** Path relative to the origin root. */
   path: string;
   trackId: number;
+  /** Modification time the catalog knows; a replica whose file has another is stale (not read). */
+  mtimeMs?: number;
 }
 
 export interface FileNode {
@@ -111,7 +113,7 @@ export class LibraryTree {
             size: best.size,
             mtimeMs: best.mtimeMs,
             fingerprint: best.fingerprint,
-            replicas: group.map((t) => ({ originId: t.originId, path: t.path, trackId: t.id })),
+            replicas: group.map((t) => ({ originId: t.originId, path: t.path, trackId: t.id, mtimeMs: t.mtimeMs })),
           };
           nodes.set(path, file);
           for (const t of group) trackPaths.set(t.id, path);

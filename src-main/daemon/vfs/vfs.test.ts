@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DEFAULT_LAYOUT, compileLayout } from '../../../src-shared/layout/index.js';
@@ -53,6 +53,9 @@ describe('Vfs', () => {
     };
     await put('rips/angel.flac', song);
     await put('rips/risingson.flac', other);
+    // The catalog's mtimes: a file with another would be stale (changed since the scan) and not read.
+    await utimes(join(root, 'rips/angel.flac'), 1_600_000_001, 1_600_000_001);
+    await utimes(join(root, 'rips/risingson.flac'), 1_600_000_002, 1_600_000_002);
     origin = new LocalOrigin(1, 'music', root, silentLogger);
     const record = (id: number, path: string, size: number, tags: Partial<TrackTags>): TrackRecord => ({
       id,
