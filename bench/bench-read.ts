@@ -300,7 +300,10 @@ async function matchBySize(lib: Library, mountPoint: string): Promise<string[]> 
   const bySize = new Map<number, string[]>();
   for (const f of await walkFiles(mountPoint)) bySize.set(f.size, [...(bySize.get(f.size) ?? []), f.path]);
   return lib.files.map((f) => {
-    const hits = bySize.get(f.size) ?? [];
+    let hits = bySize.get(f.size) ?? [];
+    // Two noise tracks can come out the same size: the number in the source name is in the title too.
+    const number = /(\d{3})\.[a-z0-9]+$/.exec(f.rel)?.[1];
+    if (hits.length > 1 && number) hits = hits.filter((p) => p.includes(` ${number}.`));
     if (hits.length !== 1) throw new Error(`${f.rel} (${f.size} bytes): ${hits.length} files of that size in ${mountPoint}${hits.length ? `: ${hits.join(', ')}` : ''}`);
     return hits[0]!;
   });
@@ -309,7 +312,7 @@ async function matchBySize(lib: Library, mountPoint: string): Promise<string[]> 
 const SYSTEMS: readonly System[] = [
   {
     name: 'MusicFS',
-    how: '`bin/musicfs mount MP --origin LIB` on empty XDG folders (default config); files are named by tags, matched to the source by size',
+    how: '`bin/musicfs mount MP --origin LIB` on empty XDG folders (default config); files are named by tags, matched to the source by size (and track number when two sizes agree)',
     async mount(lib, root) {
       const mp = join(root, 'mnt-musicfs');
       await mkdir(mp);

@@ -1,4 +1,6 @@
 import type { ManifestEntry } from './cache-index.js';
+import type { CacheDiskProblem } from './cache-errors.js';
+import type { ChunkStream, ChunkStreamOptions, ChunkStreamSink } from './chunk-worker-client.js';
 import type { ChunkerParams } from './fastcdc.js';
 import type { RangeSource, RangeSourceFactory } from './range-source.js';
 import { TrackFetch } from './track-fetch.js';
@@ -30,8 +32,10 @@ export interface TrackCacheHost {
   storing(): boolean;
   /** A cached chunk's bytes (memory tier, then disk, verified), or undefined when gone or bad. */
   chunkData(entry: ManifestEntry): Promise<Buffer | undefined>;
-  /** A chunk a fetch completed: store it (the track already serves it from `staged`). */
-  storeChunk(track: CachedTrack, offset: number, data: Buffer): void;
+  /** A chunk a fetch completed, on disk under `hash` unless `problem`: index it and keep it warm. */
+  storeChunk(track: CachedTrack, offset: number, data: Buffer, hash: string, problem?: CacheDiskProblem, error?: string): void;
+  /** Where a fetch's bytes go to be chunked, hashed and stored. */
+  openChunkStream(options: ChunkStreamOptions, sink: ChunkStreamSink): ChunkStream;
   /** Head boundaries found while streaming from 0. */
   storeCuts(track: CachedTrack): void;
   /** A chunk on disk was missing or corrupt: forget it everywhere. */
@@ -69,6 +73,11 @@ export class CachedTrack {
     return this.userCount;
   }
 
+  /** Resolves when the fetches that have stopped reading (reached their limit or failed) have handed over their chunks. */
+  async fetchesEnding(): Promise<void> {
+    await Promise.all(this.fetches.filter((f) => f.readingDone).map((f) => f.ended));
+  }
+
   /** Resolves when no fetch runs. */
   async idle(): Promise<void> {
     while (this.fetches.some((f) => !f.done)) await Promise.all(this.fetches.map((f) => f.ended));
@@ -85,11 +94,14 @@ export class CachedTrack {
     if (sourceFactory) this.sourceFactory = sourceFactory;
   }
 
-  /** One user less; with none left, paused fetches finish (their chunks are kept). */
+  /** One user less; with none left, its fetches finish (their chunks are kept). */
   release(): void {
     this.userCount = Math.max(0, this.userCount - 1);
     if (this.userCount === 0) {
-      for (const f of this.fetches) if (f.paused) f.stop();
+      // Every fetch, not only the paused ones: one still reading ahead for the
+      // reader that just left would otherwise pause, keep its origin source
+      // open and the track in use (not evictable) for fetchIdleMs (20 s).
+      for (const f of this.fetches) f.stop();
       void this.closeDirect();
     }
   }
@@ -253,7 +265,7 @@ export class CachedTrack {
       params: this.host.params,
       source: this.sourceFactory(),
       sink: {
-        chunk: (offset, data) => this.host.storeChunk(this, offset, data),
+        chunk: (offset, data, hash, problem, error) => this.host.storeChunk(this, offset, data, hash, problem, error),
         cuts: (cuts) => {
           this.addCuts(cuts);
           this.host.storeCuts(this);
@@ -261,6 +273,7 @@ export class CachedTrack {
       },
       knownCuts: this.cuts,
       idleMs: this.host.fetchIdleMs,
+      openChunkStream: (options, sink) => this.host.openChunkStream(options, sink),
     });
     this.fetches.push(fetch);
     void fetch.ended.then(() => {

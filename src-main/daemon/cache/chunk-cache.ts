@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AsyncDisposable } from '../base/lifecycle.js';
 import type { Logger } from '../base/logger.js';
 import type { CacheEvictionReason } from '../events.js';
 import { CacheIndex, type ManifestEntry } from './cache-index.js';
-import { CacheDiskError, classifyDiskError } from './cache-errors.js';
+import { CacheDiskError, classifyDiskError, type CacheDiskProblem } from './cache-errors.js';
+import { ChunkWorkerClient, type ChunkStream, type ChunkStreamOptions, type ChunkStreamSink } from './chunk-worker-client.js';
 import { CachedTrack, type TrackCacheHost } from './cached-track.js';
 import { ChunkStore } from './chunk-store.js';
 import { AUDIO_CHUNK_PARAMS, type ChunkerParams } from './fastcdc.js';
@@ -82,6 +82,7 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
   private readonly writtenThisRun = new Set<string>();
   private reconciled: Promise<void> = Promise.resolve();
   private disposed = false;
+  private readonly worker: ChunkWorkerClient;
 
   private constructor(
     private readonly options: ChunkCacheOptions,
@@ -91,6 +92,7 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
   ) {
     this.params = options.params ?? AUDIO_CHUNK_PARAMS;
     this.memory = new MemoryTier(options.settings().memoryBytes);
+    this.worker = new ChunkWorkerClient(join(options.dir, 'store'), options.logger.child('chunk-worker'));
     if (unusableReason) this.enterPassthrough(unusableReason);
   }
 
@@ -186,14 +188,13 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
   async clear(includePinned: boolean): Promise<{ tracks: number; bytes: number }> {
     if (!this.index) return { tracks: 0, bytes: 0 };
     await this.writesSettled();
-    const before = this.index.totals.chunkBytes;
     let tracks = 0;
+    let bytes = 0;
     for (const t of [...this.index.tracks()]) {
       if (t.pinned && !includePinned) continue;
-      await this.dropTrack(t.fingerprint, true);
+      bytes += await this.dropTrack(t.fingerprint, true);
       tracks++;
     }
-    const bytes = before - this.index.totals.chunkBytes;
     this.memory.clear();
     if (tracks > 0) this.options.events.evicted(tracks, bytes, 'clear');
     return { tracks, bytes };
@@ -220,6 +221,9 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
 
   /** Resolves when every chunk handed over so far is on disk (or given up). */
   async writesSettled(): Promise<void> {
+    // Fetches that reached their end: their last chunks come from the worker.
+    await Promise.all([...this.tracks.values()].map((t) => t.fetchesEnding()));
+    await this.worker.settled();
     while (this.pendingWrites.size > 0 || this.writeQueue.length > 0) await Promise.allSettled([...this.pendingWrites]);
   }
 
@@ -229,6 +233,7 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
     clearInterval(this.probeTimer);
     await Promise.all([...this.tracks.values()].map((t) => t.close()));
     this.tracks.clear();
+    await this.worker.dispose();
     await this.writesSettled();
     await this.reconciled.catch(() => undefined);
     await this.index?.close().catch((err: unknown) => this.options.logger.warn('closing the cache index failed', { reason: (err as Error).message }));
@@ -254,21 +259,38 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
     return data;
   }
 
-  storeChunk(track: CachedTrack, offset: number, data: Buffer): void {
-    if (!this.storing()) return;
-    const entry: ManifestEntry = { offset, length: data.length, hash: createHash('sha256').update(data).digest('hex') };
+  storeChunk(track: CachedTrack, offset: number, data: Buffer, hash: string, problem?: CacheDiskProblem, error?: string): void {
+    const entry: ManifestEntry = { offset, length: data.length, hash };
+    if (problem === undefined) {
+      this.writtenThisRun.add(hash);
+      this.chunkStored(track, entry, data);
+      return;
+    }
+    // The worker could not write it: serve it from memory meanwhile, and
+    // handle the disk problem here (a full disk evicts and tries again).
     track.addStaged(entry, data);
-    this.memory.set(entry.hash, data);
     this.enqueueWrite(async () => {
-      const stored = await this.put(entry.hash, data);
-      if (!stored || !this.index) {
+      const stored = await this.retryPut(hash, data, problem, error ?? problem);
+      if (!stored) {
         track.unstaged(entry);
         return;
       }
-      this.index.addEntries(track.fingerprint, track.size, [entry]);
       track.persisted(entry);
-      this.afterGrowth();
+      this.chunkStored(track, entry, data);
     });
+  }
+
+  openChunkStream(options: ChunkStreamOptions, sink: ChunkStreamSink): ChunkStream {
+    return this.worker.open(options, sink);
+  }
+
+  private chunkStored(track: CachedTrack, entry: ManifestEntry, data: Buffer): void {
+    if (!this.index) return;
+    this.memory.set(entry.hash, data);
+    this.index.addEntries(track.fingerprint, track.size, [entry]);
+    track.addStaged(entry, data);
+    track.persisted(entry);
+    this.afterGrowth();
   }
 
   storeCuts(track: CachedTrack): void {
@@ -308,6 +330,13 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
         });
       this.pendingWrites.add(p);
     }
+  }
+
+  /** After the worker failed to write a chunk: a full disk evicts and tries once more; anything else goes passthrough. */
+  private async retryPut(hash: string, data: Buffer, problem: CacheDiskProblem, reason: string): Promise<boolean> {
+    if (problem === 'full' && this.store && this.storing() && (await this.evictForSpace())) return this.put(hash, data);
+    this.enterPassthrough(problem === 'full' ? `the cache disk is full (${this.dir})` : `cannot write the cache (${this.dir}): ${reason}`);
+    return false;
   }
 
   /** Writes a chunk; on a full disk evicts and tries once more; on any other disk error goes passthrough. False when not stored. */
@@ -355,9 +384,7 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
       for (const t of this.index.evictionOrder()) {
         if (this.index.totals.chunkBytes <= targetBytes) break;
         if (this.tracks.get(t.fingerprint)?.inUse) continue;
-        const before = this.index.totals.chunkBytes;
-        await this.dropTrack(t.fingerprint, false);
-        bytes += before - this.index.totals.chunkBytes;
+        bytes += await this.dropTrack(t.fingerprint, false);
         tracks++;
       }
     } finally {
@@ -371,16 +398,21 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
     }
   }
 
-  /** Removes a track's manifest and the chunk files only it used. */
-  private async dropTrack(fingerprint: string, force: boolean): Promise<void> {
-    if (!this.index) return;
+  /** Removes a track's manifest and the chunk files only it used; returns the bytes freed. */
+  private async dropTrack(fingerprint: string, force: boolean): Promise<number> {
+    if (!this.index) return 0;
+    // Measured around the removal alone: chunks of other tracks stored while
+    // the files are deleted below must not be subtracted from what was freed.
+    const before = this.index.totals.chunkBytes;
     const orphaned = this.index.removeTrack(fingerprint, { force });
+    const freed = before - this.index.totals.chunkBytes;
     this.tracks.get(fingerprint)?.forgetAll();
     for (const hash of orphaned) {
       this.memory.delete(hash);
       this.writtenThisRun.delete(hash);
       await this.store?.delete(hash).catch((err: unknown) => this.options.logger.warn('cannot delete a cached chunk', { chunk: hash, reason: (err as Error).message }));
     }
+    return freed;
   }
 
   private enterPassthrough(reason: string): void {
@@ -429,6 +461,9 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
       return;
     }
     if (this.tracks.get(track.fingerprint) === track) this.tracks.delete(track.fingerprint);
+    // A track in use when the cache crossed its high watermark was passed
+    // over then; let go, it can be evicted: check the limit again now.
+    if (!this.disposed) this.afterGrowth();
   }
 
   /** Settings changed at run time (memory tier size; the rest is read when used). */

@@ -1,5 +1,7 @@
-import { HeadBoundaryScanner, trailerCuts, TRAILER_SCAN_BYTES } from './audio-boundaries.js';
-import { StreamingChunker, type ChunkerParams } from './fastcdc.js';
+import { TRAILER_SCAN_BYTES } from './audio-boundaries.js';
+import type { CacheDiskProblem } from './cache-errors.js';
+import type { ChunkStream, ChunkStreamOptions, ChunkStreamSink } from './chunk-worker-client.js';
+import type { ChunkerParams } from './fastcdc.js';
 import type { RangeSource } from './range-source.js';
 
 /**
@@ -20,8 +22,8 @@ import type { RangeSource } from './range-source.js';
  */
 
 export interface FetchSink {
-  /** A completed chunk, in file order; `data` is its own buffer (not shared with other chunks). */
-  chunk(offset: number, data: Buffer): void;
+  /** A completed chunk, in file order, on disk under `hash` unless `problem`; `data` is its own buffer. */
+  chunk(offset: number, data: Buffer, hash: string, problem?: CacheDiskProblem, error?: string): void;
   /** Head boundaries found while streaming from 0 (kept so later fetches can cut there too). */
   cuts(cuts: readonly number[]): void;
 }
@@ -38,6 +40,8 @@ export interface FetchOptions {
   /** Forced cuts known already (from an earlier fetch from 0). */
   knownCuts: readonly number[];
   idleMs: number;
+  /** Where the bytes go to be chunked, hashed and stored (the chunk worker). */
+  openChunkStream(options: ChunkStreamOptions, sink: ChunkStreamSink): ChunkStream;
 }
 
 interface Piece {
@@ -55,11 +59,14 @@ export class TrackFetch {
   private wantedUpTo: number;
   private position: number;
   private readonly pieces: Piece[] = [];
-  private readonly chunker: StreamingChunker;
-  private readonly head: HeadBoundaryScanner | undefined;
+  private readonly chunks: ChunkStream;
+  /** Bytes before this were handed over as chunks. */
+  private chunkedUpTo: number;
+  private chunksDone = deferred();
   private failure: unknown;
   private finished = false;
   private stopping = false;
+  private readsDone = false;
   private wake: (() => void) | undefined;
   private progress = deferred();
   /** Resolves when the fetch has ended (done or failed). */
@@ -71,10 +78,24 @@ export class TrackFetch {
     this.limitAt = options.limit;
     this.wantedUpTo = options.wanted;
     this.position = options.start;
-    // Nothing ending in the trailer zone is cut before the trailer is known.
-    this.chunker = new StreamingChunker(options.params, options.start, { holdFrom: Math.max(options.start, options.size - TRAILER_SCAN_BYTES) });
-    for (const cut of options.knownCuts) if (cut > options.start && cut < options.limit) this.chunker.addCut(cut);
-    this.head = options.start === 0 ? new HeadBoundaryScanner(options.size) : undefined;
+    this.chunkedUpTo = options.start;
+    const trailerScanFrom = Math.max(options.start, options.size - TRAILER_SCAN_BYTES);
+    this.chunks = options.openChunkStream(
+      {
+        start: options.start,
+        size: options.size,
+        params: options.params,
+        knownCuts: options.knownCuts.filter((c) => c > options.start && c < options.limit),
+        // Nothing ending in the trailer zone is cut before the trailer is known.
+        holdFrom: trailerScanFrom,
+        trailerScanFrom,
+      },
+      {
+        chunk: (offset, length, hash, problem, error) => this.onChunk(offset, length, hash, problem, error),
+        cuts: (cuts) => options.sink.cuts(cuts),
+        finished: () => this.chunksDone.resolve(),
+      },
+    );
     this.ended = this.run();
   }
 
@@ -130,6 +151,11 @@ export class TrackFetch {
     return undefined;
   }
 
+  /** No more origin reads: only the last chunks are still on their way. */
+  get readingDone(): boolean {
+    return this.readsDone;
+  }
+
   /** Paused: as far ahead as anyone wanted. */
   get paused(): boolean {
     return this.position >= this.wantedUpTo;
@@ -175,54 +201,37 @@ export class TrackFetch {
         if (keep === 0) break;
         this.accept(buffer.subarray(0, keep));
       }
-      this.complete();
     } catch (err) {
       this.failure = err;
-      this.pieces.length = 0;
-    } finally {
-      this.finished = true;
-      this.notify();
-      await source.close().catch(() => undefined);
     }
+    this.readsDone = true;
+    await source.close().catch(() => undefined);
+    // The chunks of what was fetched are kept even when the fetch failed: those bytes are right.
+    this.chunks.finish();
+    await this.chunksDone.promise;
+    if (this.failure !== undefined) this.pieces.length = 0;
+    this.finished = true;
+    this.notify();
   }
 
   private accept(data: Buffer): void {
     const offset = this.position;
     this.pieces.push({ offset, data });
     this.position += data.length;
-    if (this.head && !this.head.done) {
-      const cuts = this.head.push(offset, data);
-      if (cuts.length > 0) {
-        for (const c of cuts) this.chunker.addCut(c);
-        this.options.sink.cuts(cuts);
-      }
-    }
-    this.emit(this.chunker.push(data));
+    this.chunks.push(offset, data);
     this.notify();
   }
 
-  /** The end: trailer cuts (at end of file), the last chunks, and the pieces let go. */
-  private complete(): void {
-    if (this.position >= this.size && this.position > this.start) {
-      const tailStart = Math.max(this.start, this.size - TRAILER_SCAN_BYTES);
-      const tail = this.collect(tailStart, this.size);
-      if (tail) for (const cut of trailerCuts(tail, this.size)) if (cut > this.chunker.emitted) this.chunker.addCut(cut);
-    }
-    this.emit(this.chunker.finish());
+  /** A chunk is on disk (or not): its bytes go to the sink, the pieces before it are let go. */
+  private onChunk(offset: number, length: number, hash: string, problem?: CacheDiskProblem, error?: string): void {
+    const data = this.collect(offset, offset + length);
+    this.chunkedUpTo = offset + length;
+    if (data) this.options.sink.chunk(offset, data, hash, problem, error);
+    while (this.pieces.length > 0 && this.pieces[0]!.offset + this.pieces[0]!.data.length <= this.chunkedUpTo) this.pieces.shift();
+    this.notify();
   }
 
-  private emit(chunks: readonly { offset: number; length: number; data: Uint8Array }[]): void {
-    for (const c of chunks) {
-      // A chunk must not pin a larger buffer in the memory tier.
-      const data = Buffer.isBuffer(c.data) && c.data.byteOffset === 0 && c.data.buffer.byteLength === c.length ? c.data : Buffer.from(c.data);
-      this.options.sink.chunk(c.offset, data);
-    }
-    // Pieces wholly before the last emitted chunk's end are served by the chunks now.
-    const emitted = this.chunker.emitted;
-    while (this.pieces.length > 0 && this.pieces[0]!.offset + this.pieces[0]!.data.length <= emitted) this.pieces.shift();
-  }
-
-  /** Concatenated held bytes of [from, to), or undefined if not all held. */
+  /** The held bytes of [from, to) in one buffer of their own, or undefined if not all held. */
   private collect(from: number, to: number): Buffer | undefined {
     const parts: Buffer[] = [];
     let at = from;
@@ -233,7 +242,9 @@ export class TrackFetch {
       parts.push(p.data.subarray(at - p.offset, Math.min(to, pEnd) - p.offset));
       at = Math.min(to, pEnd);
     }
-    return at === to ? Buffer.concat(parts) : undefined;
+    if (at !== to) return undefined;
+    // A copy: a chunk must not pin a larger piece in the memory tier.
+    return Buffer.concat(parts, to - from);
   }
 }
 
