@@ -14,17 +14,10 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CacheProgress__Output } from '../src-main/common/api/gen/musicfs/v1/CacheProgress.js';
 import type { CacheStats__Output } from '../src-main/common/api/gen/musicfs/v1/CacheStats.js';
-import { runFfmpeg } from './support/ffmpeg-tools.js';
+import { cacheStats, noiseFlac } from './support/cache-fixture.js';
 import { listFiles, MUSICFS_BIN, Sandbox, sleep, waitUntil, type DaemonProcess, type RunResult } from './support/sandbox.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-/** A FLAC of pink noise (as test/cache.test.ts): ~55 KB per second at 22.05 kHz. */
-async function noiseFlac(path: string, seconds: number, tags: Record<string, string>, seed: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const meta = Object.entries(tags).flatMap(([k, v]) => ['-metadata', `${k}=${v}`]);
-  await runFfmpeg(['-f', 'lavfi', '-i', `anoisesrc=d=${seconds}:c=pink:r=22050:a=0.3:s=${seed}`, '-ac', '2', '-c:a', 'flac', ...meta, path]);
-}
 
 interface EvictedEvent {
   type: string;
@@ -45,13 +38,7 @@ describe('cache limit, pin, clear and prefetch through a real daemon', () => {
   const eventsChildren: ReturnType<typeof spawn>[] = [];
 
   const run = (...args: string[]): Promise<RunResult> => sandbox.run(args, { timeoutMs: 60_000 });
-  const stats = async (): Promise<CacheStats__Output> => {
-    const r = await run('cache', 'stats', '--json');
-    assert.equal(r.code, 0, r.stderr);
-    const s = JSON.parse(r.stdout) as CacheStats__Output;
-    // int64 fields may come as strings in JSON.
-    return { ...s, sizeBytes: Number(s.sizeBytes), limitBytes: Number(s.limitBytes), evictedBytes: Number(s.evictedBytes) };
-  };
+  const stats = (): Promise<CacheStats__Output> => cacheStats(sandbox);
 
   async function start(env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
     const d = sandbox.startMount(mnt, [], [], { MUSICFS_CACHE_SIZE_LIMIT: String(limit), ...env });

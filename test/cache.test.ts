@@ -13,51 +13,12 @@ import { copyFile, mkdir, open, readdir, readFile, rename, stat, writeFile } fro
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { runFfmpeg } from './support/ffmpeg-tools.js';
+import { cacheStats, noiseFlac } from './support/cache-fixture.js';
 import { isMounted, listFiles, Sandbox, sleep, waitUntil, type DaemonProcess } from './support/sandbox.js';
 import { flacWithTags } from './support/tagged-audio.js';
 
 const execFileAsync = promisify(execFile);
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-interface CacheStats {
-  sizeBytes: number;
-  chunks: number;
-  tracks: number;
-  tracksComplete: number;
-  pinnedTracks: number;
-  hits: number;
-  misses: number;
-  corruptChunks: number;
-  passthrough: boolean;
-  passthroughReason: string;
-}
-
-/** A FLAC of noise (compresses badly, so it is realistically large): ~55 KB per second at 22.05 kHz. */
-async function noiseFlac(path: string, seconds: number, tags: Record<string, string>, seed = 1, rate = 22_050): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  const meta = Object.entries(tags).flatMap(([k, v]) => ['-metadata', `${k}=${v}`]);
-  await runFfmpeg(['-f', 'lavfi', '-i', `anoisesrc=d=${seconds}:c=pink:r=${rate}:a=0.3:s=${seed}`, '-ac', '2', '-c:a', 'flac', ...meta, path]);
-}
-
-async function cacheStats(sandbox: Sandbox): Promise<CacheStats> {
-  const r = await sandbox.run(['cache', 'stats', '--json']);
-  assert.equal(r.code, 0, `cache stats failed: ${r.stderr}`);
-  const raw = JSON.parse(r.stdout) as Record<string, unknown>;
-  const num = (k: string): number => Number(raw[k] ?? 0);
-  return {
-    sizeBytes: num('sizeBytes'),
-    chunks: num('chunks'),
-    tracks: num('tracks'),
-    tracksComplete: num('tracksComplete'),
-    pinnedTracks: num('pinnedTracks'),
-    hits: num('hits'),
-    misses: num('misses'),
-    corruptChunks: num('corruptChunks'),
-    passthrough: raw['passthrough'] === true,
-    passthroughReason: String(raw['passthroughReason'] ?? ''),
-  };
-}
 
 /** Every chunk file of the store (hash names, in the fan-out folders). */
 async function chunkFiles(storeDir: string): Promise<string[]> {
@@ -71,11 +32,6 @@ async function chunkFiles(storeDir: string): Promise<string[]> {
   };
   await walk(storeDir);
   return out;
-}
-
-/** Reads a file through the mount with 128 KiB reads (as players and cat do). */
-async function readThrough(path: string): Promise<Buffer> {
-  return readFile(path);
 }
 
 describe('chunk cache through a real mount', () => {
@@ -145,7 +101,7 @@ describe('chunk cache through a real mount', () => {
     for (const f of ['one/a.flac', 'one/b.flac', 'two/c.flac', 'two/d.flac']) expected.set(sha(await readFile(join(originA, f))), f);
     expected.set(sha(await readFile(join(originB, 'copy', 'b-retagged.flac'))), 'b-retagged');
     for (const f of files) {
-      const got = sha(await readThrough(join(mnt, f)));
+      const got = sha(await readFile(join(mnt, f)));
       assert.ok(expected.has(got), `${f}: bytes match no source file`);
     }
     const s = await cacheStats(sandbox);

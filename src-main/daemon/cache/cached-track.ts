@@ -152,10 +152,11 @@ export class CachedTrack {
     this.insert({ ...entry, staged: data });
   }
 
-  /** The chunk is on disk and in the index now. */
-  persisted(entry: ManifestEntry): void {
+  /** The chunk is on disk and in the index now (served from there; a staged copy is let go). */
+  addPersisted(entry: ManifestEntry): void {
     const e = this.entryAt(entry.offset);
-    if (e && e.hash === entry.hash) delete e.staged;
+    if (e && e.offset === entry.offset && e.hash === entry.hash) delete e.staged;
+    else this.insert({ ...entry });
   }
 
   /** The chunk could not be stored (passthrough): forget it. */

@@ -157,7 +157,8 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
   /** Whether any byte of this version is cached (opens then need no origin). */
   hasCached(fingerprint: string): boolean {
     const info = this.index?.track(fingerprint);
-    return (info?.entries.length ?? 0) > 0 || (this.tracks.get(fingerprint)?.cachedBytes ?? 0) > 0;
+    // `bytes`, not `entries`: the index builds the entry list on demand, and this runs at every open.
+    return (info?.bytes ?? 0) > 0 || (this.tracks.get(fingerprint)?.cachedBytes ?? 0) > 0;
   }
 
   isComplete(fingerprint: string): boolean {
@@ -275,7 +276,6 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
         track.unstaged(entry);
         return;
       }
-      track.persisted(entry);
       this.chunkStored(track, entry, data);
     });
   }
@@ -288,8 +288,7 @@ export class ChunkCache implements TrackCacheHost, AsyncDisposable {
     if (!this.index) return;
     this.memory.set(entry.hash, data);
     this.index.addEntries(track.fingerprint, track.size, [entry]);
-    track.addStaged(entry, data);
-    track.persisted(entry);
+    track.addPersisted(entry);
     this.afterGrowth();
   }
 
