@@ -1,6 +1,10 @@
+import { redactSecrets } from './secrets.js';
+
 /**
  * A small leveled logger writing one line per record to stderr (stdout stays
- * for user-facing output). Secrets never reach it: callers log names, not keys.
+ * for user-facing output). Callers log names, not keys; and every line is
+ * scrubbed of registered secrets (base/secrets.ts) in case one slips into an
+ * error message from a library.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -30,11 +34,11 @@ export function createLogger(options: LoggerOptions, scope = 'musicfs'): Logger 
   const log = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => {
     if (LEVEL_RANK[level] < LEVEL_RANK[options.level]) return;
     if (options.json) {
-      write(JSON.stringify({ time: new Date().toISOString(), level, scope, message, ...fields }));
+      write(redactSecrets(JSON.stringify({ time: new Date().toISOString(), level, scope, message, ...fields })));
       return;
     }
     const extra = fields && Object.keys(fields).length > 0 ? ' ' + formatFields(fields) : '';
-    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${scope}] ${message}${extra}`);
+    write(redactSecrets(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${scope}] ${message}${extra}`));
   };
   return {
     debug: (m, f) => log('debug', m, f),

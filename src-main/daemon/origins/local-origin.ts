@@ -1,9 +1,11 @@
-import { open, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, stat } from 'node:fs/promises';
 import type { AsyncDisposable } from '../base/lifecycle.js';
 import type { Logger } from '../base/logger.js';
 import { LocalWatcher } from './local-watcher.js';
 import { joinAbs, walkLocalFolder } from './local-walker.js';
-import type { Origin, OriginFileHandle, WalkOptions, WalkResult } from './origin.js';
+import type { Origin, OriginFileHandle, OriginStat, WalkOptions, WalkResult } from './origin.js';
+import { OriginError, toOriginError } from './origin-error.js';
 
 /**
  * A folder on this machine: a local disk, or an NFS/SMB share the system has
@@ -11,6 +13,7 @@ import type { Origin, OriginFileHandle, WalkOptions, WalkResult } from './origin
  */
 export class LocalOrigin implements Origin {
   readonly kind = 'local';
+  readonly remote = false;
   private watcher: LocalWatcher | undefined;
 
   constructor(
@@ -28,7 +31,7 @@ export class LocalOrigin implements Origin {
     });
   }
 
-  async stat(path: string): Promise<{ size: number; mtimeMs: number; isDirectory: boolean } | undefined> {
+  async stat(path: string): Promise<OriginStat | undefined> {
     try {
       const st = await stat(joinAbs(this.root, path));
       return { size: st.size, mtimeMs: st.mtimeMs, isDirectory: st.isDirectory() };
@@ -64,6 +67,24 @@ export class LocalOrigin implements Origin {
         if (this.watcher === watcher) this.watcher = undefined;
       },
     };
+  }
+
+  async checkHealth(): Promise<void> {
+    const context = { origin: this.name, operation: 'health', path: '' };
+    let st;
+    try {
+      st = await stat(this.root);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new OriginError('not_found', `${this.root} does not exist (unplugged or unmounted?)`, context, { cause: err });
+      throw toOriginError(err, context);
+    }
+    if (!st.isDirectory()) throw new OriginError('not_found', `${this.root} is not a folder`, context);
+    try {
+      await access(this.root, constants.R_OK | constants.X_OK);
+    } catch (err) {
+      throw new OriginError('permission', `${this.root} is not readable`, context, { cause: err });
+    }
   }
 
   dispose(): void {
