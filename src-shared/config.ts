@@ -7,16 +7,17 @@
  * Precedence: CLI flag > environment (MUSICFS_*) > config file > default. A
  * value set at run time (SetConfig) is written to the file and wins over all.
  */
+import { OriginLocationError, originLocationFromTable, type OriginLocation } from './origin-location.js';
 import { lineOfKey as locateLine } from './toml/toml-locate.js';
 
 export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
 
 /** One `[[origin]]` table. */
 export interface OriginConfig {
-  /** Defaults to the folder's name. */
+  /** Defaults to the folder's, bucket's or host's name. */
   name?: string;
-  /** A local folder (later also s3:// and sftp:// URLs). */
-  path: string;
+  /** A local folder, an S3 bucket (and prefix) or an SFTP folder, with its settings. */
+  location: OriginLocation;
   /** Lower is preferred when several origins hold the same recording. */
   priority: number;
   enabled: boolean;
@@ -53,6 +54,12 @@ export interface MusicFsConfig {
   rescanIntervalMin: number;
   healthIntervalSec: number;
   healthTimeoutMs: number;
+  /** Consecutive failed checks before a local origin counts as unhealthy. */
+  healthFailuresLocal: number;
+  /** Consecutive failed checks before a remote (S3, SFTP) origin counts as unhealthy. */
+  healthFailuresRemote: number;
+  /** Deadline of one operation on an origin (list, stat, open, read), retries included, in ms. */
+  originDeadlineMs: number;
   /** "host:port" of the Prometheus endpoint; '' = off. */
   metricsListen: string;
   /** Control socket path; '' = $XDG_RUNTIME_DIR/musicfs/control.sock. */
@@ -105,6 +112,9 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { toml: 'scan.rescan_interval_min', env: 'MUSICFS_RESCAN_INTERVAL_MIN', prop: 'rescanIntervalMin', type: 'integer', min: 0, max: 100_000, applies: 'now', description: 'full rescan of every origin every N minutes (0 = never)' },
   { toml: 'health.interval_sec', env: 'MUSICFS_HEALTH_INTERVAL_SEC', prop: 'healthIntervalSec', type: 'integer', min: 1, max: 86_400, applies: 'now', description: 'seconds between origin health checks' },
   { toml: 'health.timeout_ms', env: 'MUSICFS_HEALTH_TIMEOUT_MS', prop: 'healthTimeoutMs', type: 'integer', min: 50, max: 600_000, applies: 'now', description: 'deadline of one health check' },
+  { toml: 'health.failures_local', env: 'MUSICFS_HEALTH_FAILURES_LOCAL', prop: 'healthFailuresLocal', type: 'integer', min: 1, max: 100, applies: 'now', description: 'failed checks in a row before a local origin is unhealthy' },
+  { toml: 'health.failures_remote', env: 'MUSICFS_HEALTH_FAILURES_REMOTE', prop: 'healthFailuresRemote', type: 'integer', min: 1, max: 100, applies: 'now', description: 'failed checks in a row before an S3/SFTP origin is unhealthy' },
+  { toml: 'federation.deadline_ms', env: 'MUSICFS_ORIGIN_DEADLINE_MS', prop: 'originDeadlineMs', type: 'integer', min: 100, max: 600_000, applies: 'now', description: 'deadline of one origin operation, retries included' },
   { toml: 'metrics.listen', env: 'MUSICFS_METRICS_LISTEN', prop: 'metricsListen', type: 'string', applies: 'now', description: 'host:port of the Prometheus endpoint ("" = off)' },
   { toml: 'cache.dir', env: 'MUSICFS_CACHE_DIR', prop: 'cacheDir', type: 'string', applies: 'restart', description: 'folder of the chunk cache ("" = $XDG_CACHE_HOME/musicfs/chunks)' },
   { toml: 'cache.size_limit', env: 'MUSICFS_CACHE_SIZE_LIMIT', prop: 'cacheSizeLimit', type: 'size', min: 0, max: 2 ** 53 - 1, applies: 'now', description: 'disk space the cache may use ("10 GiB"; 0 = cache nothing new)' },
@@ -124,8 +134,25 @@ interface FieldSpec extends ValueSpec {
 /** Arrays of tables: `[[origin]]` and `[[webhook]]`. */
 export const TABLE_ARRAYS = {
   origin: [
-    { toml: 'name', type: 'string', required: false, description: 'name shown in the CLI and metrics (default: the folder name)' },
-    { toml: 'path', type: 'string', required: true, description: 'the music folder' },
+    { toml: 'name', type: 'string', required: false, description: 'name shown in the CLI and metrics (default: the folder, bucket or host name)' },
+    { toml: 'type', type: 'string', required: false, description: '"local", "s3" or "sftp" (default: guessed from the other keys)' },
+    { toml: 'url', type: 'string', required: false, description: 'the whole location as a URL instead of the keys below (s3://BUCKET/PREFIX?..., sftp://USER@HOST/PATH?...)' },
+    { toml: 'path', type: 'string', required: false, description: 'local: the music folder; sftp: the folder on the server' },
+    { toml: 'bucket', type: 'string', required: false, description: 's3: bucket name' },
+    { toml: 'prefix', type: 'string', required: false, description: 's3: key prefix of the music ("" = the whole bucket)' },
+    { toml: 'endpoint', type: 'string', required: false, description: 's3: endpoint URL for MinIO, Backblaze, Wasabi... (default AWS)' },
+    { toml: 'region', type: 'string', required: false, description: 's3: region (default: from the AWS config, else us-east-1)' },
+    { toml: 'path_style', type: 'boolean', required: false, description: 's3: bucket in the URL path (MinIO and friends)' },
+    { toml: 'profile', type: 'string', required: false, description: 's3: profile of the shared AWS credentials file' },
+    { toml: 'host', type: 'string', required: false, description: 'sftp: server host name' },
+    { toml: 'port', type: 'integer', min: 1, max: 65535, required: false, description: 'sftp: port (default 22)' },
+    { toml: 'user', type: 'string', required: false, description: 'sftp: login name (default: your user name)' },
+    { toml: 'identity', type: 'string', required: false, description: 'sftp: private key file' },
+    { toml: 'known_hosts', type: 'string', required: false, description: 'sftp: known_hosts file the host key is checked against (default ~/.ssh/known_hosts)' },
+    { toml: 'password_file', type: 'string', required: false, description: 'sftp: file whose first line is the password' },
+    { toml: 'password_env', type: 'string', required: false, description: 'sftp: environment variable holding the password' },
+    { toml: 'agent', type: 'boolean', required: false, description: 'sftp: use ssh-agent when SSH_AUTH_SOCK is set (default true)' },
+    { toml: 'connections', type: 'integer', min: 1, max: 32, required: false, description: 'sftp: connections in the pool (default 4)' },
     { toml: 'priority', type: 'integer', min: -1_000_000, max: 1_000_000, required: false, description: 'lower is preferred (default 100)' },
     { toml: 'enabled', type: 'boolean', required: false, description: 'default true' },
     { toml: 'cache', type: 'boolean', required: false, description: 'keep what is read from it in the chunk cache (default true)' },
@@ -154,6 +181,9 @@ export function defaultConfig(defaultLayout: string): MusicFsConfig {
     rescanIntervalMin: 60,
     healthIntervalSec: 30,
     healthTimeoutMs: 5000,
+    healthFailuresLocal: 1,
+    healthFailuresRemote: 3,
+    originDeadlineMs: 30_000,
     metricsListen: '',
     controlSocket: '',
     cacheDir: '',
@@ -386,8 +416,15 @@ function readTableArray(
       if (spec.required && !(spec.toml in out)) fail(`${name}[${index}]`, (w) => `${w}: [[${name}]] number ${index + 1} needs "${spec.toml}"`);
     }
     if (name === 'origin') {
+      let location: OriginLocation;
+      try {
+        location = originLocationFromTable(out);
+      } catch (err) {
+        if (!(err instanceof OriginLocationError)) throw err;
+        fail(`${name}[${index}]`, (w) => `${w}: [[origin]] number ${index + 1}: ${err.message}`);
+      }
       const origin: OriginConfig = {
-        path: out['path'] as string,
+        location: location!,
         priority: (out['priority'] as number | undefined) ?? DEFAULT_ORIGIN_PRIORITY,
         enabled: (out['enabled'] as boolean | undefined) ?? true,
       };

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'ORIGIN_NOT_FOUND'
   | 'ORIGIN_EXISTS'
   | 'ORIGIN_IO'
+  | 'ORIGIN_UNREACHABLE'
   | 'QUERY_INVALID'
   | 'ALREADY_MOUNTED'
   | 'NOT_MOUNTED'

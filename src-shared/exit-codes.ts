@@ -59,6 +59,7 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'MOUNT_FAILED':
     case 'CACHE_UNAVAILABLE':
     case 'ORIGIN_IO':
+    case 'ORIGIN_UNREACHABLE':
     case 'CATALOG_FAILED':
       return ExitCode.IO;
     case 'INTERNAL':

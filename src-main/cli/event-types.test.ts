@@ -17,6 +17,7 @@ describe('event types', () => {
       'origin_changed',
       'cache_evicted',
       'cache_passthrough_changed',
+      'all_origins_unhealthy',
     ]);
   });
 
@@ -29,7 +30,7 @@ describe('event types', () => {
 
   it('reject anything else, naming the known types', () => {
     for (const bad of ['scan-completed', 'scan', '', 'event_type_unspecified', 'EVENT_TYPE_UNSPECIFIED']) {
-      assert.throws(() => parseEventType(bad), (err: unknown) => err instanceof InvalidArgumentError && /one of: track_opened, .*, origin_changed, cache_evicted, cache_passthrough_changed\)$/.test(err.message), bad);
+      assert.throws(() => parseEventType(bad), (err: unknown) => err instanceof InvalidArgumentError && /one of: track_opened, .*, origin_changed, cache_evicted, cache_passthrough_changed, all_origins_unhealthy\)$/.test(err.message), bad);
     }
   });
 

@@ -53,6 +53,10 @@ export function summariseEvent(e: Event__Output): string {
       const h = e.originHealthChanged;
       return h ? `${healthName(h.previous)} → ${healthName(h.state)}${h.reason ? `: ${h.reason}` : ''}` : '';
     }
+    case 'allOriginsUnhealthy': {
+      const a = e.allOriginsUnhealthy;
+      return a ? `every origin is unhealthy: ${a.origins.map((o, i) => `${o} (${a.reasons[i] ?? ''})`).join(', ')}; cached tracks still play` : '';
+    }
     case 'mountStateChanged': {
       const m = e.mountStateChanged;
       if (!m) return '';

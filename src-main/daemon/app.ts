@@ -23,12 +23,13 @@ import { WebhookDispatcher } from './control/webhooks.js';
 import { EventBus, originOf, type DaemonEvent } from './events.js';
 import { Library } from './library/library.js';
 import { MountService } from './mount/mount-service.js';
+import type { OriginTestReport } from './federation/origin-tester.js';
 import { OriginManager, type ManagedOrigin, type OriginSpec } from './origins/origin-manager.js';
 import { ScanCoordinator } from './scan/scan-coordinator.js';
 import type { ScanReport } from './scan/scan-report.js';
 import { Scanner, type ScanProgress } from './scan/scanner.js';
 import { TagReaderPool } from './scan/tag-reader-pool.js';
-import type { TreeNode } from './vfs/library-tree.js';
+import type { Replica, TreeNode } from './vfs/library-tree.js';
 import { ReplicaReader } from './vfs/replica-reader.js';
 
 /**
@@ -111,7 +112,13 @@ export class Daemon extends Disposable implements DaemonApi {
     this.catalog = Catalog.open(statePaths.catalogFile, logger.child('catalog'));
     this.register(toDisposable(() => this.catalog.close()));
 
-    this.origins = new OriginManager(this.catalog, config, this.bus, logger.child('origins'), config.current.watchDebounceMs);
+    this.origins = new OriginManager(this.catalog, config, this.bus, logger.child('origins'), {
+      watchDebounceMs: config.current.watchDebounceMs,
+      deadlineMs: () => config.current.originDeadlineMs,
+      failureThreshold: (remote) => (remote ? config.current.healthFailuresRemote : config.current.healthFailuresLocal),
+      observe: (origin, operation, seconds, ok) => this.metrics.observeOriginRequest(origin, operation, seconds, ok),
+      bytesRead: (origin, bytes) => this.metrics.originBytesRead(origin, bytes),
+    });
     this.register(this.origins);
     await this.origins.init(this.options.sessionOrigins);
 
@@ -319,6 +326,11 @@ export class Daemon extends Disposable implements DaemonApi {
       const o = this.origins.byId(id);
       return o?.enabled ? o.origin : undefined;
     },
+    route: (replicas: readonly Replica[]) => {
+      const order = this.origins.route(replicas.map((r) => r.originId)).map((o) => o.id);
+      return order.flatMap((id) => replicas.filter((r) => r.originId === id));
+    },
+    deadlineMs: () => this.options.config.current.originDeadlineMs,
     nameOf: (id: number) => this.origins.byId(id)?.name ?? String(id),
     cacheEnabled: (id: number) => this.origins.byId(id)?.cache ?? true,
   };
@@ -449,8 +461,13 @@ export class Daemon extends Disposable implements DaemonApi {
     return this.library.countOf(o.id);
   }
 
-  async addOrigin(spec: OriginSpec, sessionOnly: boolean): Promise<ManagedOrigin> {
-    return this.origins.add(spec, sessionOnly);
+  async addOrigin(spec: OriginSpec, sessionOnly: boolean, skipCheck: boolean): Promise<ManagedOrigin> {
+    return this.origins.add(spec, sessionOnly, skipCheck);
+  }
+
+  testOrigin(location: string): Promise<OriginTestReport> {
+    const known = this.origins.list().find((o) => o.name === location);
+    return this.origins.test(known ? known.spec : location, known?.name);
   }
 
   updateOrigin(name: string, patch: { newName?: string; priority?: number; enabled?: boolean }): Promise<ManagedOrigin> {

@@ -18,6 +18,8 @@ export type DaemonEventBody =
   | { type: 'scan_completed'; origin: string; report: ScanReport }
   | { type: 'library_changed'; tracks: number; folders: number }
   | { type: 'origin_health_changed'; origin: string; state: HealthStateName; previous: HealthStateName; reason: string }
+  /** Every enabled origin became unhealthy: only cached tracks play; reads try the least-bad origin. */
+  | { type: 'all_origins_unhealthy'; origins: string[]; reasons: string[] }
   | { type: 'mount_state_changed'; mounted: boolean; mountPoint: string; tracks: number }
   | { type: 'config_changed'; key: string; value: string }
   | { type: 'origin_changed'; origin: string; change: OriginChange }
@@ -36,6 +38,7 @@ export const DAEMON_EVENT_TYPES: readonly DaemonEventType[] = [
   'scan_completed',
   'library_changed',
   'origin_health_changed',
+  'all_origins_unhealthy',
   'mount_state_changed',
   'config_changed',
   'origin_changed',

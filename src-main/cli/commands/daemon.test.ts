@@ -72,8 +72,8 @@ describe('musicfs mount with a daemon running', () => {
     assert.equal(r.stdout, 'mounted /home/u/by-tag (1234 tracks)\n');
     const calls = daemon.calls.map((c) => [c.method, c.request]);
     assert.deepEqual(calls.slice(0, 3), [
-      ['AddOrigin', { location: '/music/known', name: '', sessionOnly: true }],
-      ['AddOrigin', { location: join('/home/u', 'new'), name: '', sessionOnly: true }],
+      ['AddOrigin', { location: '/music/known', name: '', sessionOnly: true, skipCheck: false }],
+      ['AddOrigin', { location: join('/home/u', 'new'), name: '', sessionOnly: true, skipCheck: false }],
       ['Mount', { mountPoint: '/home/u/by-tag', allowNonEmpty: true }],
     ]);
   });

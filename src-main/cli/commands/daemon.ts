@@ -1,4 +1,5 @@
 import { Argument, type Command, Option } from 'commander';
+import { isOriginUrl } from '../../../src-shared/origin-location.js';
 import type { LogLevelName, MusicFsConfig } from '../../../src-shared/config.js';
 import { isMusicFsError } from '../../../src-shared/errors.js';
 import { collect, type CommandKit, positiveInt } from '../command-kit.js';
@@ -31,7 +32,10 @@ interface DaemonOptions {
 }
 
 const originOption = (): Option =>
-  completeWith(new Option('--origin <dir>', 'a music folder, for this run only (repeat for several; local disks or mounted NFS/SMB shares)').argParser(collect), { type: 'dirs' });
+  completeWith(
+    new Option('--origin <location>', 'a music folder, s3://BUCKET/PREFIX?... or sftp://USER@HOST/PATH?..., for this run only (repeat for several)').argParser(collect),
+    { type: 'dirs' },
+  );
 const logLevelOption = (): Option => new Option('--log-level <level>', 'log verbosity on stderr').choices(LOG_LEVELS);
 
 export function registerDaemonCommands(program: Command, kit: CommandKit): void {
@@ -77,7 +81,7 @@ Examples:
         if (opts.mount !== undefined) flags.mountPath = ctx.absolute(opts.mount);
         if (opts.logLevel !== undefined) flags.logLevel = opts.logLevel;
         if (ctx.explicitSocket !== undefined) flags.controlSocket = ctx.explicitSocket;
-        const request: DaemonRequest = { mode: 'daemon', origins: (opts.origin ?? []).map((o) => ({ location: ctx.absolute(o) })), flags };
+        const request: DaemonRequest = { mode: 'daemon', origins: (opts.origin ?? []).map((o) => ({ location: originLocation(ctx, o) })), flags };
         return ctx.runDaemon(request);
       }),
     );
@@ -85,7 +89,7 @@ Examples:
 
 async function mount(ctx: CommandContext, mountPoint: string, opts: MountOptions): Promise<number> {
   const client = await ctx.tryClient();
-  const origins = (opts.origin ?? []).map((o) => ctx.absolute(o));
+  const origins = (opts.origin ?? []).map((o) => originLocation(ctx, o));
   if (!client) {
     const flags: Partial<MusicFsConfig> = {};
     if (opts.layout !== undefined) flags.layout = opts.layout;
@@ -125,4 +129,9 @@ async function mount(ctx: CommandContext, mountPoint: string, opts: MountOptions
   const status = await client.unary('GetStatus', {});
   ctx.out.line(`mounted ${state.mountPoint} (${plural(status.tracks, 'track')})`);
   return 0;
+}
+
+/** A folder made absolute against the CLI's working directory; a URL as given. */
+function originLocation(ctx: { absolute(path: string): string }, text: string): string {
+  return isOriginUrl(text) ? text : ctx.absolute(text);
 }

@@ -65,7 +65,7 @@ describe('musicfs events', () => {
   it('an unknown --type is a usage error naming the known types', async () => {
     const r = await runMusicfs(['events', '--type', 'scan_done'], { socket: daemon.socketPath });
     assert.equal(r.code, 64);
-    assert.match(r.stderr, /^musicfs: .*unknown event type "scan_done" \(one of: track_opened, .*origin_changed, cache_evicted, cache_passthrough_changed\)/);
+    assert.match(r.stderr, /^musicfs: .*unknown event type "scan_done" \(one of: track_opened, .*origin_changed, cache_evicted, cache_passthrough_changed, all_origins_unhealthy\)/);
     assert.equal(r.stderr.trimEnd().split('\n').length, 1);
   });
 

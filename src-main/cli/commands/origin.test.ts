@@ -74,7 +74,7 @@ describe('musicfs origin', () => {
     const r = await runMusicfs(['origin', 'health', '--check'], { socket: daemon.socketPath });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^NAME\s+STATE\s+REASON\s+CHECKED\s+LATENCY$/);
+    assert.match(lines[0]!, /^NAME\s+STATE\s+REASON\s+CHECKED\s+LATENCY\s+P50$/);
     assert.match(lines[1]!, /^music\s+healthy\s+5s ago\s+1\.3 ms$/);
     assert.match(lines[2]!, /^nas\s+unhealthy\s+not mounted \(3 failures in a row\)\s+1m 5s ago$/);
     assert.deepEqual(daemon.calls.at(-1)!.request, { name: '', checkNow: true });

@@ -31,6 +31,7 @@ const STATUS_OF: Record<ErrorCode, grpc.status> = {
   ORIGIN_NOT_FOUND: grpc.status.NOT_FOUND,
   ORIGIN_EXISTS: grpc.status.ALREADY_EXISTS,
   ORIGIN_IO: grpc.status.UNAVAILABLE,
+  ORIGIN_UNREACHABLE: grpc.status.UNAVAILABLE,
   CATALOG_FAILED: grpc.status.INTERNAL,
   CACHE_UNAVAILABLE: grpc.status.UNAVAILABLE,
   LIBRARY_PATH_NOT_FOUND: grpc.status.NOT_FOUND,

@@ -236,7 +236,7 @@ describe('Catalog.applyChanges', () => {
       ['b.flac'],
     );
     assert.deepEqual(c.scanErrors(o.id), [{ path: 'a.flac', size: 10, mtimeMs: 5, reason: 'not audio' }]);
-    assert.deepEqual(c.knownFiles(o.id).get('a.flac'), { size: 10, mtimeMs: 5, broken: true });
+    assert.deepEqual(c.knownFiles(o.id).get('a.flac'), { size: 10, mtimeMs: 5, version: undefined, broken: true });
 
     // The same file, still broken, with a new reason: updated in place.
     c.applyChanges(o.id, { upserts: [], errors: [{ path: 'a.flac', size: 11, mtimeMs: 6, reason: 'truncated' }], removed: [] });
@@ -251,7 +251,7 @@ describe('Catalog.applyChanges', () => {
       c.scanErrors(o.id).map((e) => e.path),
       ['new.mp3'],
     );
-    assert.deepEqual(c.knownFiles(o.id).get('a.flac'), { size: 12, mtimeMs: 1_700_000_000_000, broken: false });
+    assert.deepEqual(c.knownFiles(o.id).get('a.flac'), { size: 12, mtimeMs: 1_700_000_000_000, version: undefined, broken: false });
   });
 
   test('removing a broken path forgets its error', () => {
@@ -294,8 +294,8 @@ describe('Catalog.knownFiles and removeUnder', () => {
   });
 
   test('a file path means that file', () => {
-    assert.deepEqual(c.knownFiles(origin, 'Rock/a.flac'), new Map([['Rock/a.flac', { size: 100, mtimeMs: 1_700_000_000_000, broken: false }]]));
-    assert.deepEqual(c.knownFiles(origin, 'Rock/broken.mp3'), new Map([['Rock/broken.mp3', { size: 3, mtimeMs: 4, broken: true }]]));
+    assert.deepEqual(c.knownFiles(origin, 'Rock/a.flac'), new Map([['Rock/a.flac', { size: 100, mtimeMs: 1_700_000_000_000, version: undefined, broken: false }]]));
+    assert.deepEqual(c.knownFiles(origin, 'Rock/broken.mp3'), new Map([['Rock/broken.mp3', { size: 3, mtimeMs: 4, version: undefined, broken: true }]]));
   });
 
   test("'' and undefined mean the whole origin, and only that origin", () => {

@@ -26,19 +26,24 @@ export interface OriginRecord {
 
 export type { IndexedTrack, TrackRecord };
 
-export type TrackUpsert = Omit<TrackRecord, 'id' | 'originId' | 'scannedAt'>;
+export type TrackUpsert = Omit<TrackRecord, 'id' | 'originId' | 'scannedAt'> & {
+  /** The origin's content version (S3 ETag), where it has one. */
+  version?: string;
+};
 
 export interface ScanErrorRecord {
   path: string;
   size: number;
   mtimeMs: number;
   reason: string;
+  version?: string;
 }
 
 /** What the scanner compares against to skip unchanged files. */
 export interface KnownFile {
   size: number;
   mtimeMs: number;
+  version: string | undefined;
   /** True when the last scan could not read it (a scan_errors row). */
   broken: boolean;
 }
@@ -77,14 +82,14 @@ export class Catalog {
   ) {
     this.stmts = {
       upsert: db.prepare(`
-        INSERT INTO tracks (origin_id, path, size, mtime_ms, fingerprint, container, codec, duration_sec,
+        INSERT INTO tracks (origin_id, path, size, mtime_ms, version, fingerprint, container, codec, duration_sec,
           bitrate, sample_rate, channels, artist, album_artist, album, title, track_no, track_total,
           disc_no, disc_total, year, genre, compilation, scanned_at)
-        VALUES (@originId, @path, @size, @mtimeMs, @fingerprint, @container, @codec, @durationSec,
+        VALUES (@originId, @path, @size, @mtimeMs, @version, @fingerprint, @container, @codec, @durationSec,
           @bitrate, @sampleRate, @channels, @artist, @albumArtist, @album, @title, @track, @trackTotal,
           @disc, @discTotal, @year, @genre, @compilation, @scannedAt)
         ON CONFLICT (origin_id, path) DO UPDATE SET
-          size = excluded.size, mtime_ms = excluded.mtime_ms, fingerprint = excluded.fingerprint,
+          size = excluded.size, mtime_ms = excluded.mtime_ms, version = excluded.version, fingerprint = excluded.fingerprint,
           container = excluded.container, codec = excluded.codec, duration_sec = excluded.duration_sec,
           bitrate = excluded.bitrate, sample_rate = excluded.sample_rate, channels = excluded.channels,
           artist = excluded.artist, album_artist = excluded.album_artist, album = excluded.album,
@@ -97,9 +102,9 @@ export class Catalog {
       deleteTrack: db.prepare('DELETE FROM tracks WHERE origin_id = ? AND path = ? RETURNING id').pluck(),
       deleteError: db.prepare('DELETE FROM scan_errors WHERE origin_id = ? AND path = ?'),
       upsertError: db.prepare(`
-        INSERT INTO scan_errors (origin_id, path, size, mtime_ms, reason, seen_at) VALUES (?, ?, ?, ?, ?, ?)
+        INSERT INTO scan_errors (origin_id, path, size, mtime_ms, version, reason, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (origin_id, path) DO UPDATE SET
-          size = excluded.size, mtime_ms = excluded.mtime_ms, reason = excluded.reason, seen_at = excluded.seen_at`),
+          size = excluded.size, mtime_ms = excluded.mtime_ms, version = excluded.version, reason = excluded.reason, seen_at = excluded.seen_at`),
     };
   }
 
@@ -200,10 +205,11 @@ export class Catalog {
   knownFiles(originId: number, under?: string): Map<string, KnownFile> {
     const known = new Map<string, KnownFile>();
     const [where, args] = underClause(originId, under);
-    const tracks = this.db.prepare(`SELECT path, size, mtime_ms FROM tracks WHERE ${where}`).raw().iterate(...args);
-    for (const [path, size, mtimeMs] of tracks as Iterable<[string, number, number]>) known.set(path, { size, mtimeMs, broken: false });
-    const errors = this.db.prepare(`SELECT path, size, mtime_ms FROM scan_errors WHERE ${where}`).raw().iterate(...args);
-    for (const [path, size, mtimeMs] of errors as Iterable<[string, number, number]>) known.set(path, { size, mtimeMs, broken: true });
+    type Row = [string, number, number, string | null];
+    const tracks = this.db.prepare(`SELECT path, size, mtime_ms, version FROM tracks WHERE ${where}`).raw().iterate(...args);
+    for (const [path, size, mtimeMs, version] of tracks as Iterable<Row>) known.set(path, { size, mtimeMs, version: version ?? undefined, broken: false });
+    const errors = this.db.prepare(`SELECT path, size, mtime_ms, version FROM scan_errors WHERE ${where}`).raw().iterate(...args);
+    for (const [path, size, mtimeMs, version] of errors as Iterable<Row>) known.set(path, { size, mtimeMs, version: version ?? undefined, broken: true });
     return known;
   }
 
@@ -224,12 +230,13 @@ export class Catalog {
         this.stmts.deleteError.run(originId, t.path);
         if (existed) result.updated++;
         else result.added++;
-        result.upserted.push({ ...t, id, originId, scannedAt: now });
+        const { version: _version, ...track } = t;
+        result.upserted.push({ ...track, id, originId, scannedAt: now });
       }
       for (const e of changes.errors) {
         // A file that turned unreadable leaves the mount.
         remove(e.path);
-        this.stmts.upsertError.run(originId, e.path, e.size, e.mtimeMs, e.reason, now);
+        this.stmts.upsertError.run(originId, e.path, e.size, e.mtimeMs, e.version ?? null, e.reason, now);
       }
       for (const path of changes.removed) {
         remove(path);
@@ -333,6 +340,7 @@ function toParams(originId: number, t: TrackUpsert, now: number): Record<string,
     path: t.path,
     size: t.size,
     mtimeMs: t.mtimeMs,
+    version: t.version ?? null,
     fingerprint: t.fingerprint,
     container: t.audio.container ?? null,
     codec: t.audio.codec ?? null,

@@ -148,6 +148,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'content versions of remote files (S3 ETags), so a rescan skips unchanged objects by ETag + size',
+    up(db) {
+      db.exec(`
+        ALTER TABLE tracks ADD COLUMN version TEXT;
+        ALTER TABLE scan_errors ADD COLUMN version TEXT;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -13,6 +13,7 @@ import {
   type OriginConfig,
 } from '../../../src-shared/config.js';
 import { MusicFsError } from '../../../src-shared/errors.js';
+import { defaultOriginName, originLocationToTable } from '../../../src-shared/origin-location.js';
 import { DEFAULT_LAYOUT } from '../../../src-shared/layout/index.js';
 import { appendArrayTable, removeArrayTable, setArrayTableKey, setKey, tomlValue } from '../../../src-shared/toml/toml-edit.js';
 import { Emitter } from '../base/event.js';
@@ -120,16 +121,17 @@ export class ConfigStore {
   async addOrigin(origin: OriginConfig & { name: string }): Promise<void> {
     const entries: [string, string][] = [
       ['name', tomlValue(origin.name)],
-      ['path', tomlValue(origin.path)],
+      ...Object.entries(originLocationToTable(origin.location)).map(([k, v]): [string, string] => [k, tomlValue(v)]),
       ['priority', tomlValue(origin.priority)],
       ['enabled', tomlValue(origin.enabled)],
     ];
+    if (origin.cache === false) entries.push(['cache', tomlValue(false)]);
     await this.edit((t) => appendArrayTable(t, 'origin', entries));
     this.config.origins.push({ ...origin });
   }
 
   /** Changes keys of the `[[origin]]` whose name (or folder name) is `name`. */
-  async updateOrigin(name: string, patch: Partial<OriginConfig>): Promise<void> {
+  async updateOrigin(name: string, patch: Partial<Pick<OriginConfig, 'name' | 'priority' | 'enabled'>>): Promise<void> {
     const index = this.originIndex(name);
     if (index < 0) return;
     await this.edit((t) => {
@@ -152,7 +154,7 @@ export class ConfigStore {
   }
 
   private originIndex(name: string): number {
-    return this.config.origins.findIndex((o) => (o.name ?? folderName(o.path)) === name);
+    return this.config.origins.findIndex((o) => (o.name ?? defaultOriginName(o.location)) === name);
   }
 
   /** Applies `change` to the file's current text and writes it back atomically, one write at a time. */
@@ -176,11 +178,6 @@ export class ConfigStore {
   dispose(): void {
     this.didChange.dispose();
   }
-}
-
-export function folderName(path: string): string {
-  const parts = path.replace(/\/+$/, '').split('/');
-  return parts[parts.length - 1] || 'root';
 }
 
 async function readConfigText(file: string): Promise<string | undefined> {

@@ -3,6 +3,7 @@ import type { CacheApi } from './cache-api.js';
 import type { TrackRecord } from '../catalog/catalog.js';
 import type { ConfigEntryInfo } from '../config/config-store.js';
 import type { DaemonEvent } from '../events.js';
+import type { OriginTestReport } from '../federation/origin-tester.js';
 import type { ManagedOrigin, OriginSpec } from '../origins/origin-manager.js';
 import type { ScanReport } from '../scan/scan-report.js';
 import type { ScanProgress } from '../scan/scanner.js';
@@ -60,7 +61,9 @@ export interface DaemonApi extends CacheApi {
 
   listOrigins(): ManagedOrigin[];
   originTrackCount(origin: ManagedOrigin): number;
-  addOrigin(spec: OriginSpec, sessionOnly: boolean): Promise<ManagedOrigin>;
+  addOrigin(spec: OriginSpec, sessionOnly: boolean, skipCheck: boolean): Promise<ManagedOrigin>;
+  /** Tests a location or an existing origin (by name): connect, list, read a range. */
+  testOrigin(location: string): Promise<OriginTestReport>;
   updateOrigin(name: string, patch: { newName?: string; priority?: number; enabled?: boolean }): Promise<ManagedOrigin>;
   removeOrigin(name: string): Promise<ManagedOrigin>;
   checkOriginHealth(name: string | undefined, now: boolean): Promise<ManagedOrigin[]>;

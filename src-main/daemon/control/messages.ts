@@ -42,6 +42,7 @@ export function scanReportMessage(r: ScanReport): ScanReportMessage {
     skipped: r.skipped,
     errors: r.errors,
     incomplete: r.incomplete ?? '',
+    bytesFetched: r.bytesFetched,
   };
 }
 
@@ -72,6 +73,10 @@ export function originHealthMessage(o: ManagedOrigin): OriginHealth {
     checkedAtMs: o.health.checkedAt,
     latencyMs: o.health.latencyMs,
     consecutiveFailures: o.health.consecutiveFailures,
+    p50LatencyMs: o.origin.latency.p50() ?? 0,
+    bytesRead: o.origin.stats.bytesRead,
+    failedOperations: [...o.origin.stats.ops.values()].reduce((n, c) => n + c.failed, 0),
+    remote: o.origin.remote,
   };
 }
 
@@ -125,6 +130,8 @@ export function eventMessage(e: DaemonEvent): EventMessage {
       return { ...base, libraryChanged: { tracks: e.tracks, folders: e.folders } };
     case 'origin_health_changed':
       return { ...base, originHealthChanged: { origin: e.origin, state: HEALTH[e.state], previous: HEALTH[e.previous], reason: e.reason } };
+    case 'all_origins_unhealthy':
+      return { ...base, allOriginsUnhealthy: { origins: e.origins, reasons: e.reasons } };
     case 'mount_state_changed':
       return { ...base, mountStateChanged: { mounted: e.mounted, mountPoint: e.mountPoint, tracks: e.tracks } };
     case 'config_changed':

@@ -227,7 +227,7 @@ describe('Metrics', () => {
     m.observeRpc('M', 'OK', 0.1);
     const text = await m.render();
     const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((x) => [x[1]!, x[2]!] as const);
-    assert.equal(types.length, 29);
+    assert.equal(types.length, 30);
     for (const [name, type] of types) {
       assert.ok(name.startsWith('musicfs_'), name);
       assert.match(text, new RegExp(`^# HELP ${name} \\S`, 'm'));

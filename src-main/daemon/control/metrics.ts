@@ -16,6 +16,7 @@
  * | `musicfs_origin_health` | gauge | `origin` | Origin health: 1 healthy, 0.5 degraded, 0 unhealthy, -1 unknown. |
  * | `musicfs_origin_request_seconds` | histogram | `origin`, `operation` | Duration of requests to an origin. |
  * | `musicfs_origin_errors_total` | counter | `origin`, `operation` | Requests to an origin that failed. |
+ * | `musicfs_origin_read_bytes_total` | counter | `origin` | Bytes read from an origin (playback, caching, tag scans). |
  * | `musicfs_tracks` | gauge | | Tracks in the library. |
  * | `musicfs_folders` | gauge | | Folders in the mounted tree. |
  * | `musicfs_mounted` | gauge | | 1 while the library is mounted, else 0. |
@@ -160,6 +161,7 @@ export class Metrics {
   private readonly originHealth: Gauge<'origin'>;
   private readonly originRequestSeconds: Histogram<'origin' | 'operation'>;
   private readonly originErrors: Counter<'origin' | 'operation'>;
+  private readonly originReadBytes: Counter<'origin'>;
   /** Operations seen per origin, so `removeOrigin` can name every series. */
   private readonly originOperations = new Map<string, Set<string>>();
   // Library
@@ -224,6 +226,12 @@ export class Metrics {
       labelNames: ['origin', 'operation'],
       buckets: ORIGIN_REQUEST_BUCKETS,
       registers,
+    });
+    this.originReadBytes = new Counter({
+      name: `${PREFIX}origin_read_bytes_total`,
+      help: 'Bytes read from an origin (playback, caching, tag scans).',
+      labelNames: ['origin'],
+      registers: [this.registry],
     });
     this.originErrors = new Counter({
       name: `${PREFIX}origin_errors_total`,
@@ -368,9 +376,14 @@ export class Metrics {
     this.originErrors.inc({ origin, operation }, ok ? 0 : 1);
   }
 
+  originBytesRead(origin: string, bytes: number): void {
+    this.originReadBytes.inc({ origin }, bytes);
+  }
+
   /** Drops every labelled series of an origin that was removed from the configuration. */
   removeOrigin(origin: string): void {
     this.originHealth.remove({ origin });
+    this.originReadBytes.remove({ origin });
     for (const operation of this.originOperations.get(origin) ?? []) {
       this.originRequestSeconds.remove({ origin, operation });
       this.originErrors.remove({ origin, operation });

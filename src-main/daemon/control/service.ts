@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { MusicFsError } from '../../../src-shared/errors.js';
 import type { MusicFSHandlers } from '../../common/api/proto.js';
 import { toServiceError } from '../../common/api/status.js';
+import { redactSecrets } from '../base/secrets.js';
 import type { Logger } from '../base/logger.js';
 import { originOf } from '../events.js';
 import type { DaemonApi, MountView, TrackView } from './daemon-api.js';
@@ -44,7 +45,7 @@ export function createHandlers(api: DaemonApi, logger: Logger, observe: RpcObser
           callback(null, value);
         },
         (err: unknown) => {
-          const status = toServiceError(err);
+          const status = redactStatus(toServiceError(err));
           observe(method, grpc.status[status.code ?? grpc.status.UNKNOWN] ?? 'UNKNOWN', (performance.now() - started) / 1000);
           if (status.code === grpc.status.INTERNAL) logger.error(`${method} failed`, { reason: (err as Error).message, stack: (err as Error).stack });
           callback(status as grpc.ServiceError, null);
@@ -67,7 +68,7 @@ export function createHandlers(api: DaemonApi, logger: Logger, observe: RpcObser
           observe(method, 'CANCELLED', (performance.now() - started) / 1000);
           return;
         }
-        const status = toServiceError(err);
+        const status = redactStatus(toServiceError(err));
         observe(method, grpc.status[status.code ?? grpc.status.UNKNOWN] ?? 'UNKNOWN', (performance.now() - started) / 1000);
         // 'error' is how grpc-js ends a server stream with a status; destroy() would
         // drop the stream without sending one, and the client would wait for ever.
@@ -131,11 +132,12 @@ export function createHandlers(api: DaemonApi, logger: Logger, observe: RpcObser
     AddOrigin: (call, cb) =>
       unary('AddOrigin', cb, async () => {
         const r = call.request;
-        if (!r.location) throw new MusicFsError('USAGE', 'a folder is required');
+        if (!r.location) throw new MusicFsError('USAGE', 'a folder or URL is required');
         return originOut(
           await api.addOrigin(
             { location: r.location, ...(r.name ? { name: r.name } : {}), ...(r.priority !== undefined ? { priority: r.priority } : {}), ...(r.enabled !== undefined ? { enabled: r.enabled } : {}) },
             r.sessionOnly,
+            r.skipCheck,
           ),
         );
       }),
@@ -157,6 +159,12 @@ export function createHandlers(api: DaemonApi, logger: Logger, observe: RpcObser
       unary('GetOriginHealth', cb, async () => ({
         origins: (await api.checkOriginHealth(call.request.name || undefined, call.request.checkNow)).map(originHealthMessage),
       })),
+    TestOrigin: (call, cb) =>
+      unary('TestOrigin', cb, async () => {
+        if (!call.request.location) throw new MusicFsError('USAGE', 'a folder, URL or origin name is required');
+        const r = await api.testOrigin(call.request.location);
+        return { location: r.location, ok: r.ok, summary: r.summary, steps: r.steps.map((s) => ({ step: s.step, ok: s.ok, detail: s.detail, failure: s.failure ?? '', durationMs: s.durationMs })) };
+      }),
     RescanOrigin: (call) =>
       stream('RescanOrigin', call, (signal) =>
         api.rescan(
@@ -235,4 +243,14 @@ export function createHandlers(api: DaemonApi, logger: Logger, observe: RpcObser
     Pin: (call) => fill('Pin', call),
     Unpin: (call, cb) => unary('Unpin', cb, async () => ({ tracks: (await api.unpin(cachePaths(call.request), call.request.cwd)).tracks })),
   };
+}
+
+/** No secret leaves the daemon in an error: details and metadata are scrubbed. */
+function redactStatus<T extends { details?: string; metadata?: grpc.Metadata }>(status: T): T {
+  if (status.details !== undefined) status.details = redactSecrets(status.details);
+  const metadata = status.metadata;
+  if (metadata) {
+    for (const [key, value] of Object.entries(metadata.getMap())) if (typeof value === 'string') metadata.set(key, redactSecrets(value));
+  }
+  return status;
 }

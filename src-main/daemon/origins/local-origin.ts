@@ -5,6 +5,7 @@ import type { Logger } from '../base/logger.js';
 import { LocalWatcher } from './local-watcher.js';
 import { joinAbs, walkLocalFolder } from './local-walker.js';
 import type { Origin, OriginFileHandle, OriginStat, WalkOptions, WalkResult } from './origin.js';
+import { FsGate } from './fs-gate.js';
 import { OriginError, toOriginError } from './origin-error.js';
 
 /**
@@ -15,6 +16,7 @@ export class LocalOrigin implements Origin {
   readonly kind = 'local';
   readonly remote = false;
   private watcher: LocalWatcher | undefined;
+  private readonly gate: FsGate;
 
   constructor(
     readonly id: number,
@@ -22,7 +24,11 @@ export class LocalOrigin implements Origin {
     readonly root: string,
     private readonly logger: Logger,
     private readonly debounceMs = 200,
-  ) {}
+    /** After this long a file call counts as hung (see FsGate). */
+    stuckMs: () => number = () => 30_000,
+  ) {
+    this.gate = new FsGate(name, stuckMs);
+  }
 
   walk(options: WalkOptions = {}): Promise<WalkResult> {
     return walkLocalFolder(this.root, {
@@ -33,7 +39,7 @@ export class LocalOrigin implements Origin {
 
   async stat(path: string): Promise<OriginStat | undefined> {
     try {
-      const st = await stat(joinAbs(this.root, path));
+      const st = await this.gate.run('stat', path, () => stat(joinAbs(this.root, path)));
       return { size: st.size, mtimeMs: st.mtimeMs, isDirectory: st.isDirectory() };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -46,9 +52,9 @@ export class LocalOrigin implements Origin {
   }
 
   async open(path: string): Promise<OriginFileHandle> {
-    const handle = await open(joinAbs(this.root, path), 'r');
+    const handle = await this.gate.run('open', path, () => open(joinAbs(this.root, path), 'r'));
     return {
-      read: async (buffer, offset, length, position) => (await handle.read(buffer, offset, length, position)).bytesRead,
+      read: async (buffer, offset, length, position) => (await this.gate.run('read', path, () => handle.read(buffer, offset, length, position))).bytesRead,
       close: () => handle.close(),
     };
   }
@@ -73,7 +79,7 @@ export class LocalOrigin implements Origin {
     const context = { origin: this.name, operation: 'health', path: '' };
     let st;
     try {
-      st = await stat(this.root);
+      st = await this.gate.run('health', '', () => stat(this.root));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new OriginError('not_found', `${this.root} does not exist (unplugged or unmounted?)`, context, { cause: err });
@@ -81,7 +87,7 @@ export class LocalOrigin implements Origin {
     }
     if (!st.isDirectory()) throw new OriginError('not_found', `${this.root} is not a folder`, context);
     try {
-      await access(this.root, constants.R_OK | constants.X_OK);
+      await this.gate.run('health', '', () => access(this.root, constants.R_OK | constants.X_OK));
     } catch (err) {
       throw new OriginError('permission', `${this.root} is not readable`, context, { cause: err });
     }

@@ -2,21 +2,31 @@ import { constants } from 'node:fs';
 import { access, realpath, stat } from 'node:fs/promises';
 import { DEFAULT_ORIGIN_PRIORITY } from '../../../src-shared/config.js';
 import { MusicFsError } from '../../../src-shared/errors.js';
+import {
+  defaultOriginName,
+  formatOriginLocation,
+  OriginLocationError,
+  parseOriginLocation,
+  type OriginLocation,
+} from '../../../src-shared/origin-location.js';
 import { Emitter } from '../base/event.js';
 import type { Logger } from '../base/logger.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { folderName, type ConfigStore } from '../config/config-store.js';
+import type { ConfigStore } from '../config/config-store.js';
 import type { EventBus, HealthStateName, OriginChange } from '../events.js';
+import { GuardedOrigin } from '../federation/guarded-origin.js';
+import { testOrigin, type OriginTestReport } from '../federation/origin-tester.js';
 import type { ScanReport } from '../scan/scan-report.js';
-import { LocalOrigin } from './local-origin.js';
-import type { Origin } from './origin.js';
+import { toOriginError } from './origin-error.js';
+import { createOrigin } from './registry.js';
 
 /**
  * The origins the daemon serves: declared in config.toml (`[[origin]]`),
  * given on the command line for this run (`--origin`, "session"), or added
  * at run time (written to config.toml unless session-only).
  *
- * Owns each origin's instance (and so its watcher) and its health. Changes
+ * Owns each origin's instance (and so its watcher, pools and timers), wrapped
+ * in the federation guard (deadlines, latency), and its health. Changes
  * fire `onDidChange`; the daemon wires them to the scanner (start/stop
  * watching and scanning) and the library (origin order). Names are unique;
  * the catalog follows them.
@@ -34,13 +44,15 @@ export interface ManagedOrigin {
   readonly id: number;
   name: string;
   readonly kind: string;
+  /** Canonical text of the location (path or URL); never a secret. */
   readonly location: string;
+  readonly spec: OriginLocation;
   priority: number;
   enabled: boolean;
   /** What is read from it goes into the chunk cache (`cache = false` turns that off). */
   readonly cache: boolean;
   readonly source: 'config' | 'session';
-  readonly origin: Origin;
+  readonly origin: GuardedOrigin;
   health: OriginHealthInfo;
   lastScan: ScanReport | undefined;
   scanning: boolean;
@@ -49,6 +61,7 @@ export interface ManagedOrigin {
 }
 
 export interface OriginSpec {
+  /** A local folder or an s3:// / sftp:// URL. */
   location: string;
   name?: string;
   priority?: number;
@@ -60,8 +73,18 @@ export interface OriginChangeEvent {
   change: OriginChange;
 }
 
-/** Consecutive failed checks before an origin counts as unhealthy (local disks fail fast). */
-const LOCAL_FAILURE_THRESHOLD = 1;
+export interface OriginManagerOptions {
+  watchDebounceMs: number;
+  /** Live settings: deadline of one operation, failed checks before unhealthy. */
+  deadlineMs(): number;
+  failureThreshold(remote: boolean): number;
+  /** Metrics of every origin operation and of bytes read. */
+  observe?(origin: string, operation: string, seconds: number, ok: boolean): void;
+  bytesRead?(origin: string, bytes: number): void;
+}
+
+/** Routing rank of a health state: usable ones first, unhealthy last. */
+const HEALTH_RANK: Record<HealthStateName, number> = { healthy: 0, unknown: 1, degraded: 2, unhealthy: 3 };
 
 export class OriginManager {
   private readonly origins = new Map<string, ManagedOrigin>();
@@ -69,32 +92,34 @@ export class OriginManager {
   private readonly didChange = new Emitter<OriginChangeEvent>();
   readonly onDidChange = this.didChange.event;
 
+  private allUnhealthy = false;
+
   constructor(
     private readonly catalog: Catalog,
     private readonly config: ConfigStore,
     private readonly events: EventBus,
     private readonly logger: Logger,
-    private readonly watchDebounceMs: number,
+    private readonly options: OriginManagerOptions,
   ) {}
 
   /**
-   * Loads the configured origins (a missing folder is kept, unhealthy: a USB
-   * disk may come back) and the session ones (which must exist now).
+   * Loads the configured origins (a missing folder or a server that is down
+   * is kept, unhealthy: it may come back) and the session ones (local
+   * folders must exist now; remote ones are checked by the health checks).
    */
   async init(session: readonly OriginSpec[]): Promise<void> {
     for (const c of this.config.current.origins) {
-      const name = c.name ?? folderName(c.path);
-      const location = await realpath(c.path).catch(() => c.path);
-      this.register({ name, location, priority: c.priority, enabled: c.enabled, cache: c.cache ?? true, source: 'config' });
+      const spec = c.location.type === 'local' ? { type: 'local' as const, path: await realpath(c.location.path).catch(() => c.location.type === 'local' ? c.location.path : '') } : c.location;
+      this.register({ name: c.name ?? defaultOriginName(c.location), spec, priority: c.priority, enabled: c.enabled, cache: c.cache ?? true, source: 'config' });
     }
-    for (const spec of session) {
-      const location = await validateLocation(spec.location);
-      if (this.findByLocation(location)) continue; // also in config.toml, or given twice
+    for (const s of session) {
+      const spec = await resolveLocation(s.location);
+      if (this.findByLocation(formatOriginLocation(spec))) continue; // also in config.toml, or given twice
       this.register({
-        name: this.uniqueName(spec.name ?? folderName(location)),
-        location,
-        priority: spec.priority ?? DEFAULT_ORIGIN_PRIORITY,
-        enabled: spec.enabled ?? true,
+        name: this.uniqueName(s.name ?? defaultOriginName(spec)),
+        spec,
+        priority: s.priority ?? DEFAULT_ORIGIN_PRIORITY,
+        enabled: s.enabled ?? true,
         cache: true,
         source: 'session',
       });
@@ -127,19 +152,75 @@ export class OriginManager {
       .map((o) => o.id);
   }
 
-  async add(spec: OriginSpec, sessionOnly: boolean): Promise<ManagedOrigin> {
-    const location = await validateLocation(spec.location);
+  /**
+   * Enabled origins among `ids`, best first for a read: usable health before
+   * unhealthy, then priority, then recent p50 latency, then declaration
+   * order. Unhealthy ones stay at the end (least-bad first) rather than
+   * being dropped: when every origin is down, one must still be tried.
+   */
+  route(ids: readonly number[]): ManagedOrigin[] {
+    const candidates: ManagedOrigin[] = [];
+    for (const id of ids) {
+      const o = this.byId(id);
+      if (o?.enabled) candidates.push(o);
+    }
+    const latency = (o: ManagedOrigin): number => o.origin.latency.p50() ?? Number.POSITIVE_INFINITY;
+    return candidates.sort(
+      (a, b) =>
+        HEALTH_RANK[a.health.state] - HEALTH_RANK[b.health.state] ||
+        (a.health.state === 'unhealthy' ? a.health.consecutiveFailures - b.health.consecutiveFailures : 0) ||
+        a.priority - b.priority ||
+        latency(a) - latency(b) ||
+        a.order - b.order,
+    );
+  }
+
+  /**
+   * Adds an origin. A remote one is tested first (connect, list, read) and
+   * refused with what went wrong, unless `skipCheck` (a server that is down
+   * now but known to be right).
+   */
+  async add(spec: OriginSpec, sessionOnly: boolean, skipCheck = false): Promise<ManagedOrigin> {
+    const parsed = await resolveLocation(spec.location);
+    const location = formatOriginLocation(parsed);
     const clash = this.findByLocation(location);
     if (clash) throw new MusicFsError('ORIGIN_EXISTS', `${location} is already the origin "${clash.name}"`, { origin: clash.name, path: location });
-    const name = spec.name ?? this.uniqueName(folderName(location));
+    const name = spec.name ?? this.uniqueName(defaultOriginName(parsed));
     validateName(name);
     if (this.origins.has(name)) throw new MusicFsError('ORIGIN_EXISTS', `there is already an origin named "${name}" (choose another with --name)`, { origin: name });
+    if (parsed.type !== 'local' && !skipCheck) {
+      const report = await this.test(parsed, name);
+      if (!report.ok) {
+        throw new MusicFsError('ORIGIN_UNREACHABLE', `cannot use ${location}: ${report.summary} (add it anyway with --skip-check)`, { origin: name, path: location });
+      }
+    }
     const priority = spec.priority ?? DEFAULT_ORIGIN_PRIORITY;
     const enabled = spec.enabled ?? true;
-    if (!sessionOnly) await this.config.addOrigin({ name, path: location, priority, enabled });
-    const origin = this.register({ name, location, priority, enabled, cache: true, source: sessionOnly ? 'session' : 'config' });
+    if (!sessionOnly) await this.config.addOrigin({ name, location: parsed, priority, enabled });
+    const origin = this.register({ name, spec: parsed, priority, enabled, cache: true, source: sessionOnly ? 'session' : 'config' });
     this.changed(origin, 'added');
     return origin;
+  }
+
+  /**
+   * Connects to a location that need not be an origin yet, lists it and
+   * reads a range of one file; says in words what fails. The temporary
+   * instance is disposed before this returns.
+   */
+  async test(location: string | OriginLocation, name = 'test'): Promise<OriginTestReport> {
+    const spec = typeof location === 'string' ? await resolveLocation(location) : location;
+    const instance = createOrigin(spec, {
+      id: -1,
+      name,
+      logger: this.logger.child(`test:${name}`),
+      watchDebounceMs: this.options.watchDebounceMs,
+      deadlineMs: () => this.options.deadlineMs(),
+    });
+    try {
+      return await testOrigin(instance, formatOriginLocation(spec), this.options.deadlineMs());
+    } finally {
+      await instance.dispose();
+    }
   }
 
   async update(name: string, patch: { newName?: string; priority?: number; enabled?: boolean }): Promise<ManagedOrigin> {
@@ -188,29 +269,22 @@ export class OriginManager {
   async checkHealth(timeoutMs: number, name?: string): Promise<ManagedOrigin[]> {
     const targets = name !== undefined ? [this.get(name)] : this.list().filter((o) => o.enabled);
     await Promise.all(targets.map((o) => this.checkOne(o, timeoutMs)));
+    this.noteAllUnhealthy();
     return targets;
   }
 
   private async checkOne(o: ManagedOrigin, timeoutMs: number): Promise<void> {
     const started = performance.now();
     let failure: string | undefined;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        checkLocalFolder(o.location),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-          timer.unref();
-        }),
-      ]);
+      await withTimeout((signal) => o.origin.checkHealth(signal), timeoutMs);
     } catch (err) {
-      failure = (err as Error).message;
-    } finally {
-      clearTimeout(timer);
+      failure = toOriginError(err, { origin: o.name, operation: 'health' }).message;
     }
     const previous = o.health.state;
     const failures = failure === undefined ? 0 : o.health.consecutiveFailures + 1;
-    const state: HealthStateName = failure === undefined ? 'healthy' : failures >= LOCAL_FAILURE_THRESHOLD ? 'unhealthy' : 'degraded';
+    const threshold = this.options.failureThreshold(o.origin.remote);
+    const state: HealthStateName = failure === undefined ? 'healthy' : failures >= threshold ? 'unhealthy' : 'degraded';
     o.health = { state, reason: failure ?? '', checkedAt: Date.now(), latencyMs: performance.now() - started, consecutiveFailures: failures };
     if (state !== previous) {
       if (state === 'unhealthy') this.logger.warn('origin is unhealthy', { origin: o.name, reason: failure });
@@ -219,14 +293,38 @@ export class OriginManager {
     }
   }
 
-  private register(r: { name: string; location: string; priority: number; enabled: boolean; cache: boolean; source: 'config' | 'session' }): ManagedOrigin {
-    const record = this.catalog.ensureOrigin(r.name, r.location, 'local');
-    const origin = new LocalOrigin(record.id, r.name, r.location, this.logger.child(`origin:${r.name}`), this.watchDebounceMs);
+  /** Emits `all_origins_unhealthy` once each time every enabled origin has become unhealthy. */
+  private noteAllUnhealthy(): void {
+    const enabled = this.list().filter((o) => o.enabled);
+    const all = enabled.length > 0 && enabled.every((o) => o.health.state === 'unhealthy');
+    if (all && !this.allUnhealthy) {
+      this.logger.error('every origin is unhealthy; cached tracks still play, others are tried on the least-bad origin', { origins: enabled.length });
+      this.events.publish({ type: 'all_origins_unhealthy', origins: enabled.map((o) => o.name), reasons: enabled.map((o) => o.health.reason) });
+    }
+    this.allUnhealthy = all;
+  }
+
+  private register(r: { name: string; spec: OriginLocation; priority: number; enabled: boolean; cache: boolean; source: 'config' | 'session' }): ManagedOrigin {
+    const location = formatOriginLocation(r.spec);
+    const record = this.catalog.ensureOrigin(r.name, location, r.spec.type);
+    const instance = createOrigin(r.spec, {
+      id: record.id,
+      name: r.name,
+      logger: this.logger.child(`origin:${r.name}`),
+      watchDebounceMs: this.options.watchDebounceMs,
+      deadlineMs: () => this.options.deadlineMs(),
+    });
+    const origin = new GuardedOrigin(instance, {
+      deadlineMs: () => this.options.deadlineMs(),
+      observe: (operation, seconds, ok) => this.options.observe?.(managed.name, operation, seconds, ok),
+      bytesRead: (bytes) => this.options.bytesRead?.(managed.name, bytes),
+    });
     const managed: ManagedOrigin = {
       id: record.id,
       name: r.name,
-      kind: 'local',
-      location: r.location,
+      kind: r.spec.type,
+      location,
+      spec: r.spec,
       priority: r.priority,
       enabled: r.enabled,
       cache: r.cache,
@@ -269,11 +367,25 @@ function validateName(name: string): void {
   }
 }
 
-/** A local folder that exists and can be read; returns its real path. */
-export async function validateLocation(location: string): Promise<string> {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    throw new MusicFsError('USAGE', `${location}: only local folders are supported as origins so far`, { path: location });
+/**
+ * Parses a location and, for a local folder, checks that it exists and can
+ * be read now (returning its real path). Remote locations are only parsed
+ * here; connecting is the tester's and the health checks' job.
+ */
+export async function resolveLocation(text: string): Promise<OriginLocation> {
+  let parsed: OriginLocation;
+  try {
+    parsed = parseOriginLocation(text);
+  } catch (err) {
+    if (err instanceof OriginLocationError) throw new MusicFsError('USAGE', err.message, { path: text });
+    throw err;
   }
+  if (parsed.type !== 'local') return parsed;
+  return { type: 'local', path: await validateLocalFolder(parsed.path) };
+}
+
+/** A local folder that exists and can be read; returns its real path. */
+async function validateLocalFolder(location: string): Promise<string> {
   let real: string;
   try {
     real = await realpath(location);
@@ -292,18 +404,23 @@ export async function validateLocation(location: string): Promise<string> {
   return real;
 }
 
-async function checkLocalFolder(path: string): Promise<void> {
-  let st;
+/** Runs a check with its own deadline; the check's signal fires at the deadline. */
+async function withTimeout(check: (signal: AbortSignal) => Promise<void>, timeoutMs: number): Promise<void> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
   try {
-    st = await stat(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${path} does not exist (unplugged or unmounted?)` : `${path}: ${(err as Error).message}`);
-  }
-  if (!st.isDirectory()) throw new Error(`${path} is not a folder`);
-  try {
-    await access(path, constants.R_OK | constants.X_OK);
-  } catch {
-    throw new Error(`${path} is not readable`);
+    await Promise.race([
+      check(controller.signal),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const err = new Error(`no answer within ${timeoutMs} ms`);
+          controller.abort(err);
+          reject(err);
+        }, timeoutMs);
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -70,6 +70,13 @@ export interface OriginFileHandle {
   close(): Promise<void>;
 }
 
+/**
+ * How a handle will be read: 'sequential' (playback, caching: the handle may
+ * stream or read ahead) or 'random' (a few small reads, as a tag scan does:
+ * fetch exactly what is asked, nothing ahead — the scan's byte budget).
+ */
+export type OriginAccess = 'sequential' | 'random';
+
 export type OriginChange = { path: string };
 
 export interface Origin extends AsyncDisposable {
@@ -86,7 +93,7 @@ export interface Origin extends AsyncDisposable {
   /** Size and mtime of one file, or undefined if it is gone. Throws OriginError on I/O errors. */
   stat(path: string, signal?: AbortSignal): Promise<OriginStat | undefined>;
   /** Opens a file for ranged reads; `not_found` if it is gone. */
-  open(path: string, signal?: AbortSignal): Promise<OriginFileHandle>;
+  open(path: string, signal?: AbortSignal, access?: OriginAccess): Promise<OriginFileHandle>;
   /**
    * One cheap round trip proving the origin answers (local: the root is a
    * readable folder; S3: HeadBucket; SFTP: stat of the root). Throws an

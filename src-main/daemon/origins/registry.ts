@@ -15,12 +15,14 @@ export interface OriginContext {
   logger: Logger;
   /** Quiet time before a burst of watched changes is reported (local origins). */
   watchDebounceMs: number;
+  /** Deadline of one operation, read live from the config. */
+  deadlineMs: () => number;
 }
 
 type Factories = { [K in OriginType]: (location: Extract<OriginLocation, { type: K }>, context: OriginContext) => Origin };
 
 const FACTORIES: Factories = {
-  local: (location, c) => new LocalOrigin(c.id, c.name, location.path, c.logger, c.watchDebounceMs),
+  local: (location, c) => new LocalOrigin(c.id, c.name, location.path, c.logger, c.watchDebounceMs, c.deadlineMs),
   s3: () => {
     throw new Error('s3 origins are not built yet');
   },

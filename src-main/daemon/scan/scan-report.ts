@@ -21,6 +21,8 @@ export interface ScanReport {
   errors: WalkIssue[];
   /** Set when the scan stopped early (shutdown) or the origin was unreachable. */
   incomplete?: string;
+  /** Bytes fetched from a remote origin to read tags (0 for local origins, whose workers read the files). */
+  bytesFetched: number;
 }
 
 export function emptyReport(origin: string, kind: ScanReport['kind']): ScanReport {
@@ -36,6 +38,7 @@ export function emptyReport(origin: string, kind: ScanReport['kind']): ScanRepor
     unchanged: 0,
     skipped: [],
     errors: [],
+    bytesFetched: 0,
   };
 }
 

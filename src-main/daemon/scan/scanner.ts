@@ -4,6 +4,7 @@ import type { Logger } from '../base/logger.js';
 import type { Catalog, KnownFile, ScanErrorRecord, TrackRecord, TrackUpsert } from '../catalog/catalog.js';
 import type { Origin, OriginFileEntry, WalkIssue } from '../origins/origin.js';
 import { emptyReport, type ScanReport } from './scan-report.js';
+import { OriginRangeSource } from './origin-range-source.js';
 import type { TagReaderPool } from './tag-reader-pool.js';
 
 /**
@@ -47,6 +48,8 @@ export class Scanner {
     private readonly catalog: Catalog,
     private readonly pool: TagReaderPool,
     private readonly logger: Logger,
+    /** How long a remote range read keeps being retried (100/500/2000 ms pauses) before the file counts as failed. */
+    private readonly retryWindowMs = 30_000,
   ) {}
 
   /** Walks the whole origin and brings the catalog in step. */
@@ -142,7 +145,9 @@ export class Scanner {
     const brokenUnchanged: string[] = [];
     for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
       const k = known.get(f.path);
-      if (k && k.size === f.size && k.mtimeMs === f.mtimeMs) {
+      // Where the origin has content versions (S3 ETags), size + version decide; else size + mtime.
+      const same = k !== undefined && k.size === f.size && (f.version !== undefined && k.version !== undefined ? k.version === f.version : k.mtimeMs === f.mtimeMs);
+      if (same) {
         report.unchanged++;
         if (k.broken) brokenUnchanged.push(f.path);
       } else {
@@ -176,22 +181,35 @@ export class Scanner {
     };
 
     const localPath = origin.localPath?.bind(origin);
-    if (!localPath) throw new Error(`origin ${origin.name} (${origin.kind}) cannot be scanned yet`);
+    // Local files are read by the workers themselves; remote ones by ranges fetched here.
+    const readOne = (f: OriginFileEntry): ReturnType<TagReaderPool['read']> =>
+      localPath
+        ? this.pool.read(localPath(f.path), signal)
+        : this.pool.readRemote(
+            { name: f.path, size: f.size, mtimeMs: f.mtimeMs },
+            new OriginRangeSource(origin, f.path, this.retryWindowMs, (n) => (report.bytesFetched += n), signal),
+            signal,
+          );
     let done = 0;
     const progress = (): void => this.didProgress.fire({ origin: origin.name, total: toRead.length, done });
     progress();
     await Promise.all(
       toRead.map(async (f) => {
-        const outcome = await this.pool.read(localPath(f.path), signal);
+        const outcome = await readOne(f);
         if (signal?.aborted) return;
         done++;
         if (outcome.ok) {
           const t = outcome.track;
-          upserts.push({ path: f.path, size: t.size, mtimeMs: t.mtimeMs, fingerprint: t.fingerprint, tags: t.tags, audio: t.audio });
+          upserts.push({ path: f.path, size: t.size, mtimeMs: t.mtimeMs, version: f.version, fingerprint: t.fingerprint, tags: t.tags, audio: t.audio });
         } else if (outcome.vanished) {
           vanished.push(f.path);
+        } else if (outcome.retryable) {
+          // The origin failed, not the file: report it, but do not mark the
+          // file broken, so the next scan reads it again.
+          report.errors.push({ path: f.path, reason: outcome.reason });
+          report.incomplete ||= 'the origin failed while reading some files; they are read again at the next scan';
         } else {
-          errors.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, reason: outcome.reason });
+          errors.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, version: f.version, reason: outcome.reason });
           report.errors.push({ path: f.path, reason: outcome.reason });
         }
         if (upserts.length + errors.length >= BATCH_FILES || Date.now() - lastFlush >= BATCH_MAX_WAIT_MS) {

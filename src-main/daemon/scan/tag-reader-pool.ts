@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AsyncDisposable } from '../base/lifecycle.js';
 import type { Logger } from '../base/logger.js';
-import type { TagBatchRequest, TagBatchResponse, TagTaskRequest, TagTaskResponse } from './worker-protocol.js';
+import type { FromWorker, RangeReply, RangeRequest, TagBatchRequest, TagTaskRequest, TagTaskResponse } from './worker-protocol.js';
 
 /**
  * A pool of worker threads reading tags (music-metadata) and fingerprints, so
@@ -21,10 +21,34 @@ export interface TagReaderPoolOptions {
   taskTimeoutMs?: number;
 }
 
-type Outcome = TagTaskResponse;
+type Outcome = TagTaskResponse & { retryable?: boolean };
+
+/**
+ * The bytes of a remote file, read by the main thread for a worker: up to
+ * `length` bytes at `position` (shorter only at the end). Rejects with
+ * `RemoteSourceError` when the origin cannot serve them.
+ */
+export interface RemoteRangeSource {
+  read(position: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** Why a remote range could not be read; `vanished` = the file is gone. */
+export class RemoteSourceError extends Error {
+  constructor(
+    message: string,
+    readonly vanished: boolean,
+  ) {
+    super(message);
+  }
+}
 
 interface Task {
   request: TagTaskRequest;
+  /** For remote files: where the worker's range requests are served from. */
+  source?: RemoteRangeSource;
+  /** A range could not be read because of the origin (not the file): the scan should try again later. */
+  originFailed?: boolean;
   resolve: (outcome: Outcome) => void;
   retried: boolean;
   signal: AbortSignal | undefined;
@@ -72,11 +96,30 @@ export class TagReaderPool implements AsyncDisposable {
     while (!this.disposed && this.slots.length < this.size) this.armIdleExit(this.spawn());
   }
 
-  /** Reads one file; never rejects: failures come back as `{ ok: false, reason }`. */
+  /** Reads one local file; never rejects: failures come back as `{ ok: false, reason }`. */
   read(absPath: string, signal?: AbortSignal): Promise<Outcome> {
+    return this.enqueue({ id: this.nextId++, absPath }, undefined, signal);
+  }
+
+  /**
+   * Reads one remote file, its bytes served by `source` on this thread.
+   * Never rejects; a failure caused by the origin (not the file) comes back
+   * with `retryable` set. The source is closed when the read is done.
+   */
+  async readRemote(file: { name: string; size: number; mtimeMs: number }, source: RemoteRangeSource, signal?: AbortSignal): Promise<Outcome> {
+    try {
+      return await this.enqueue({ id: this.nextId++, remote: file }, source, signal);
+    } finally {
+      await source.close().catch(() => undefined);
+    }
+  }
+
+  private enqueue(request: TagTaskRequest, source: RemoteRangeSource | undefined, signal: AbortSignal | undefined): Promise<Outcome> {
     if (this.disposed || signal?.aborted) return Promise.resolve(stopped(0));
     return new Promise((resolve) => {
-      this.queue.push({ request: { id: this.nextId++, absPath }, resolve, retried: false, signal });
+      const task: Task = { request, resolve: () => undefined, retried: false, signal, source };
+      task.resolve = (outcome) => resolve(!outcome.ok && task.originFailed ? { ...outcome, retryable: true } : outcome);
+      this.queue.push(task);
       // Let a burst of read() calls queue up before cutting batches.
       if (this.queue.length === 1) queueMicrotask(() => this.pump());
     });
@@ -105,7 +148,7 @@ export class TagReaderPool implements AsyncDisposable {
         task.timer.unref();
       }
       slot.batches++;
-      slot.worker.postMessage({ tasks: tasks.map((t) => t.request) } satisfies TagBatchRequest);
+      slot.worker.postMessage({ kind: 'batch', tasks: tasks.map((t) => t.request) } satisfies TagBatchRequest);
     }
   }
 
@@ -123,7 +166,11 @@ export class TagReaderPool implements AsyncDisposable {
     // An idle pool must not keep the process alive.
     worker.unref();
     const slot: Slot = { worker, inFlight: new Map(), batches: 0 };
-    worker.on('message', (response: TagBatchResponse) => {
+    worker.on('message', (response: FromWorker) => {
+      if (response.kind === 'range') {
+        void this.serveRange(slot, response);
+        return;
+      }
       if (response.done) slot.batches = Math.max(0, slot.batches - 1);
       for (const result of response.results) {
         const task = slot.inFlight.get(result.id);
@@ -143,6 +190,27 @@ export class TagReaderPool implements AsyncDisposable {
     return slot;
   }
 
+  /** Answers a worker's request for bytes of a remote file from the task's source. */
+  private async serveRange(slot: Slot, request: RangeRequest): Promise<void> {
+    const task = slot.inFlight.get(request.taskId);
+    let reply: RangeReply;
+    if (!task?.source) {
+      reply = { kind: 'range-reply', requestId: request.requestId, error: 'scanner stopped' };
+    } else {
+      try {
+        const data = await task.source.read(request.position, request.length);
+        reply = { kind: 'range-reply', requestId: request.requestId, data };
+      } catch (err) {
+        const vanished = err instanceof RemoteSourceError && err.vanished;
+        if (!vanished) task.originFailed = true;
+        reply = { kind: 'range-reply', requestId: request.requestId, error: (err as Error).message, vanished };
+      }
+    }
+    // The slot may have been retired meanwhile; a terminated worker ignores the message.
+    const transfer = reply.data && reply.data.byteOffset === 0 && reply.data.byteLength === reply.data.buffer.byteLength ? [reply.data.buffer as ArrayBuffer] : [];
+    slot.worker.postMessage(reply, transfer);
+  }
+
   private armIdleExit(slot: Slot): void {
     clearTimeout(slot.idleTimer);
     slot.idleTimer = setTimeout(() => {
@@ -155,7 +223,7 @@ export class TagReaderPool implements AsyncDisposable {
   }
 
   private onTimeout(slot: Slot): void {
-    const files = [...slot.inFlight.values()].map((t) => t.request.absPath);
+    const files = [...slot.inFlight.values()].map((t) => ('absPath' in t.request ? t.request.absPath : t.request.remote.name));
     this.logger.warn('reading tags timed out; restarting the tag reader', { files: files.length === 1 ? files[0] : files.length, timeoutMs: this.taskTimeoutMs });
     this.retire(slot, `timed out reading tags after ${this.taskTimeoutMs} ms`);
   }
