@@ -31,7 +31,7 @@ export class FsGate {
       if (this.stuck >= this.slots) {
         throw new OriginError(
           'timeout',
-          `${this.origin}: ${this.stuck} file operations have hung for more than ${Math.round(this.stuckMs() / 1000)} s (is an NFS/SMB share behind it not answering?)`,
+          `${this.origin}: ${this.stuck} file operations have hung for more than ${this.stuckMs() >= 1000 ? `${Math.round(this.stuckMs() / 1000)} s` : `${this.stuckMs()} ms`} (is an NFS/SMB share behind it not answering?)`,
           { origin: this.origin, operation, path },
         );
       }

@@ -16,6 +16,7 @@ import type { ConfigStore } from '../config/config-store.js';
 import type { EventBus, HealthStateName, OriginChange } from '../events.js';
 import { GuardedOrigin } from '../federation/guarded-origin.js';
 import { testOrigin, type OriginTestReport } from '../federation/origin-tester.js';
+import { compareForRead, healthAfterCheck, type RouteCandidate } from '../federation/routing.js';
 import type { ScanReport } from '../scan/scan-report.js';
 import { toOriginError } from './origin-error.js';
 import { createOrigin } from './registry.js';
@@ -83,9 +84,6 @@ export interface OriginManagerOptions {
   bytesRead?(origin: string, bytes: number): void;
 }
 
-/** Routing rank of a health state: usable ones first, unhealthy last. */
-const HEALTH_RANK: Record<HealthStateName, number> = { healthy: 0, unknown: 1, degraded: 2, unhealthy: 3 };
-
 export class OriginManager {
   private readonly origins = new Map<string, ManagedOrigin>();
   private nextOrder = 0;
@@ -152,27 +150,21 @@ export class OriginManager {
       .map((o) => o.id);
   }
 
-  /**
-   * Enabled origins among `ids`, best first for a read: usable health before
-   * unhealthy, then priority, then recent p50 latency, then declaration
-   * order. Unhealthy ones stay at the end (least-bad first) rather than
-   * being dropped: when every origin is down, one must still be tried.
-   */
+  /** Enabled origins among `ids`, best first for a read (see `compareForRead`). */
   route(ids: readonly number[]): ManagedOrigin[] {
     const candidates: ManagedOrigin[] = [];
     for (const id of ids) {
       const o = this.byId(id);
       if (o?.enabled) candidates.push(o);
     }
-    const latency = (o: ManagedOrigin): number => o.origin.latency.p50() ?? Number.POSITIVE_INFINITY;
-    return candidates.sort(
-      (a, b) =>
-        HEALTH_RANK[a.health.state] - HEALTH_RANK[b.health.state] ||
-        (a.health.state === 'unhealthy' ? a.health.consecutiveFailures - b.health.consecutiveFailures : 0) ||
-        a.priority - b.priority ||
-        latency(a) - latency(b) ||
-        a.order - b.order,
-    );
+    const key = (o: ManagedOrigin): RouteCandidate => ({
+      health: o.health.state,
+      consecutiveFailures: o.health.consecutiveFailures,
+      priority: o.priority,
+      p50Ms: o.origin.latency.p50(),
+      order: o.order,
+    });
+    return candidates.sort((a, b) => compareForRead(key(a), key(b)));
   }
 
   /**
@@ -282,10 +274,8 @@ export class OriginManager {
       failure = toOriginError(err, { origin: o.name, operation: 'health' }).message;
     }
     const previous = o.health.state;
-    const failures = failure === undefined ? 0 : o.health.consecutiveFailures + 1;
-    const threshold = this.options.failureThreshold(o.origin.remote);
-    const state: HealthStateName = failure === undefined ? 'healthy' : failures >= threshold ? 'unhealthy' : 'degraded';
-    o.health = { state, reason: failure ?? '', checkedAt: Date.now(), latencyMs: performance.now() - started, consecutiveFailures: failures };
+    const { state, consecutiveFailures } = healthAfterCheck(o.health.consecutiveFailures, failure !== undefined, this.options.failureThreshold(o.origin.remote));
+    o.health = { state, reason: failure ?? '', checkedAt: Date.now(), latencyMs: performance.now() - started, consecutiveFailures };
     if (state !== previous) {
       if (state === 'unhealthy') this.logger.warn('origin is unhealthy', { origin: o.name, reason: failure });
       else if (previous === 'unhealthy') this.logger.info('origin is healthy again', { origin: o.name });
