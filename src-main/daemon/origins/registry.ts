@@ -2,6 +2,7 @@ import type { OriginLocation, OriginType } from '../../../src-shared/origin-loca
 import type { Logger } from '../base/logger.js';
 import { LocalOrigin } from './local-origin.js';
 import type { Origin } from './origin.js';
+import { S3Origin } from './s3/s3-origin.js';
 
 /**
  * Origin types by scheme. Adding a type is one file implementing `Origin`
@@ -23,9 +24,7 @@ type Factories = { [K in OriginType]: (location: Extract<OriginLocation, { type:
 
 const FACTORIES: Factories = {
   local: (location, c) => new LocalOrigin(c.id, c.name, location.path, c.logger, c.watchDebounceMs, c.deadlineMs),
-  s3: () => {
-    throw new Error('s3 origins are not built yet');
-  },
+  s3: (location, c) => new S3Origin(c.id, c.name, location, c.logger),
   sftp: () => {
     throw new Error('sftp origins are not built yet');
   },
