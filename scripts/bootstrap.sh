@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Sets up a checkout: system packages (apt, with sudo when not root), npm
 # dependencies (native addons compile here: better-sqlite3 takes ~100 s), and
-# the build. `--test` adds what the test suite needs (ffmpeg, mpv).
+# the build. `--test` adds what the test suite needs (ffmpeg, mpv, OpenSSH's
+# server for the SFTP tests, which start their own sshd on loopback).
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(fuse3 libfuse2)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(ffmpeg mpv util-linux procps systemd python3 zsh fish)
+  packages+=(ffmpeg mpv util-linux procps systemd python3 zsh fish openssh-server openssh-client)
 fi
 
 missing=()
