@@ -2,6 +2,7 @@ import type { OriginLocation, OriginType } from '../../../src-shared/origin-loca
 import type { Logger } from '../base/logger.js';
 import { LocalOrigin } from './local-origin.js';
 import type { Origin } from './origin.js';
+import { SftpOrigin } from './sftp/sftp-origin.js';
 
 /**
  * Origin types by scheme. Adding a type is one file implementing `Origin`
@@ -24,9 +25,7 @@ const FACTORIES: Factories = {
   s3: () => {
     throw new Error('s3 origins are not built yet');
   },
-  sftp: () => {
-    throw new Error('sftp origins are not built yet');
-  },
+  sftp: (location, c) => new SftpOrigin(c.id, c.name, location, c.logger),
 };
 
 export function createOrigin(location: OriginLocation, context: OriginContext): Origin {
