@@ -3,6 +3,7 @@ import type { Logger } from '../base/logger.js';
 import { LocalOrigin } from './local-origin.js';
 import type { Origin } from './origin.js';
 import { S3Origin } from './s3/s3-origin.js';
+import { SftpOrigin } from './sftp/sftp-origin.js';
 
 /**
  * Origin types by scheme. Adding a type is one file implementing `Origin`
@@ -25,9 +26,7 @@ type Factories = { [K in OriginType]: (location: Extract<OriginLocation, { type:
 const FACTORIES: Factories = {
   local: (location, c) => new LocalOrigin(c.id, c.name, location.path, c.logger, c.watchDebounceMs, c.deadlineMs),
   s3: (location, c) => new S3Origin(c.id, c.name, location, c.logger),
-  sftp: () => {
-    throw new Error('sftp origins are not built yet');
-  },
+  sftp: (location, c) => new SftpOrigin(c.id, c.name, location, c.logger),
 };
 
 export function createOrigin(location: OriginLocation, context: OriginContext): Origin {

@@ -2,7 +2,7 @@ import { isAudioFileName } from '../../../src-shared/audio-formats.js';
 import { Emitter } from '../base/event.js';
 import type { Logger } from '../base/logger.js';
 import type { Catalog, KnownFile, ScanErrorRecord, TrackRecord, TrackUpsert } from '../catalog/catalog.js';
-import type { Origin, OriginFileEntry, WalkIssue } from '../origins/origin.js';
+import type { Origin, OriginFileEntry, WalkIssue, WalkResult } from '../origins/origin.js';
 import { emptyReport, type ScanReport } from './scan-report.js';
 import { OriginRangeSource } from './origin-range-source.js';
 import type { TagReaderPool } from './tag-reader-pool.js';
@@ -78,7 +78,17 @@ export class Scanner {
     const known = this.catalog.knownFiles(origin.id);
     // A first scan will read every file: load the parsers while the walk runs.
     if (known.size === 0) this.pool.warmUp();
-    const walk = await origin.walk({ signal });
+    let walk: WalkResult;
+    try {
+      walk = await origin.walk({ signal });
+    } catch (err) {
+      // A remote origin that cannot be reached (or drops mid-walk) throws: a
+      // half-finished listing must never look like deleted files.
+      if (signal?.aborted) throw err;
+      report.errors.push({ path: '', reason: (err as Error).message });
+      report.incomplete = `origin unreachable: ${(err as Error).message}`;
+      return finish(report);
+    }
     report.skipped.push(...walk.skipped);
     const rootError = walk.errors.find((e) => e.path === '');
     if (rootError) {
