@@ -6,8 +6,8 @@
  * While hanging, every op is held (its callback kept, nothing answered) in
  * arrival order. `resume` serves the held ops normally, as a hard-mounted NFS
  * share does when its server comes back, and serves later ops at once.
- * `stop` (or the parent going away) answers held ops with EIO, unmounts and
- * exits. fuse-native's own per-op timeout is off, so only we answer.
+ * `stop` (or the parent going away) answers held ops, and any op after
+ * them, with EIO, unmounts and exits. fuse-native's own per-op timeout is off, so only we answer.
  *
  * Protocol (both ways JSON over the IPC channel):
  *   parent → child  { id, command: 'hang' | 'resume' | 'held' | 'stop' }
@@ -46,6 +46,8 @@ interface HeldOp {
 
 class HangFsServer {
   private hanging = false;
+  /** Stopping: every op, held or new, gets EIO (an op queued in the kernel behind a held one arrives only now). */
+  private failing = false;
   private readonly held: HeldOp[] = [];
   /** Our fds for the kernel's file handles (fuse-native passes 32-bit numbers). */
   private readonly files = new Map<number, FileHandle>();
@@ -85,7 +87,7 @@ class HangFsServer {
   }
 
   async stop(): Promise<void> {
-    this.hanging = false;
+    this.failing = true;
     for (const op of this.held.splice(0)) op.fail();
     const instance = this.instance;
     this.instance = undefined;
@@ -141,7 +143,8 @@ class HangFsServer {
         (err: unknown) => answer(errnoOf(err)),
       );
     };
-    if (this.hanging) this.held.push({ serve, fail: () => answer(Errno.EIO) });
+    if (this.failing) answer(Errno.EIO);
+    else if (this.hanging) this.held.push({ serve, fail: () => answer(Errno.EIO) });
     else serve();
   }
 }

@@ -5,11 +5,15 @@
  * its own mount.
  *
  * - `hang()`: from its ack on, every op is held unanswered (getattr, readdir,
- *   open, read, release, statfs; writes get EROFS, the rest ENOSYS).
+ *   open, read, release, statfs; writes get EROFS, the rest ENOSYS). Calls
+ *   may also wait in the kernel behind a held op without reaching the server
+ *   (libfuse 2 has no parallel lookups in one folder): `heldOps()` counts
+ *   only what reached it. No attribute or entry caching, so every call is
+ *   felt.
  * - `resume()`: held ops are served normally (a returning NFS server), and
  *   new ones at once.
- * - `stop()`: always leaves no mount and no process: held ops get EIO, the
- *   child unmounts and exits; if it does not within a moment it is killed
+ * - `stop()`: always leaves no mount and no process: held ops (and any op
+ *   after them) get EIO, the child unmounts and exits; if it does not within a moment it is killed
  *   (the kernel then fails pending requests with ENOTCONN), and
  *   `fusermount -uz` runs as a last resort. Resolves once
  *   /proc/self/mountinfo no longer lists the mount point.
