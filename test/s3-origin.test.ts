@@ -20,7 +20,7 @@ import { silentLogger } from '../src-main/daemon/base/logger.js';
 import type { OriginFileHandle } from '../src-main/daemon/origins/origin.js';
 import { isOriginError, type OriginFailure } from '../src-main/daemon/origins/origin-error.js';
 import { S3Origin, type S3OriginOptions } from '../src-main/daemon/origins/s3/s3-origin.js';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { FaultProxy } from './support/fault-proxy.js';
 import { startS3Server, type S3TestServer } from './support/s3-server.js';
 
 const BUCKET = 'music';
@@ -81,12 +81,19 @@ describe('S3 origin against s3rver', { timeout: 120_000 }, () => {
       AWS_CA_BUNDLE: junkBundle,
     });
     for (const [key, body] of Object.entries(OBJECTS)) await server.putObject(BUCKET, key, body);
-    proxy = await startFaultProxy(server.port);
+    proxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: server.port });
   });
+
+  const proxyEndpoint = (): string => `http://127.0.0.1:${proxy.port}`;
+  const clearFaults = (): void => {
+    proxy.setBlackhole(false);
+    proxy.setBandwidth(undefined);
+    proxy.cutAfterBytes(undefined);
+  };
 
   after(async () => {
     for (const origin of origins) await origin.dispose();
-    await proxy?.stop();
+    await proxy?.close();
     await server?.stop();
     restoreEnv?.();
     if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -242,7 +249,7 @@ describe('S3 origin against s3rver', { timeout: 120_000 }, () => {
       const origin = makeOrigin(proxiedUrl('lib'));
       const handle = await origin.open(BIG_PATH);
       const out = Buffer.alloc(BIG.length);
-      proxy.fault('reset', 400 * KiB);
+      proxy.cutAfterBytes(400 * KiB);
       let pos = 0;
       let failure: unknown;
       for (; pos < BIG.length; pos += 128 * KiB) {
@@ -255,8 +262,8 @@ describe('S3 origin against s3rver', { timeout: 120_000 }, () => {
       }
       assert.ok(isOriginError(failure), `a read fails (${String(failure)})`);
       assert.equal(failure.failure, 'reset', failure.message);
-      assert.match(failure.message, new RegExp(escape(proxy.endpoint)));
-      proxy.clear();
+      assert.match(failure.message, new RegExp(escape(proxyEndpoint())));
+      clearFaults();
       for (; pos < BIG.length; pos += 128 * KiB) await handle.read(out, pos, 128 * KiB, pos);
       assert.ok(out.equals(BIG), 'bytes differ after the retry');
       await handle.close();
@@ -264,15 +271,15 @@ describe('S3 origin against s3rver', { timeout: 120_000 }, () => {
     });
 
     it('closes an idle stream, and every socket at dispose', async () => {
-      await waitFor(() => proxy.connections === 0, 'earlier tests to let go of the proxy');
+      await waitFor(() => proxy.liveConnections === 0, 'earlier tests to let go of the proxy');
       const origin = makeOrigin(proxiedUrl('lib'), { streamIdleMs: 200 });
       const handle = await origin.open(BIG_PATH);
       await assertReads(handle, 0, 1000);
-      assert.ok(proxy.connections >= 1);
-      await waitFor(() => proxy.connections === 0, 'the idle stream to close');
+      assert.ok(proxy.liveConnections >= 1);
+      await waitFor(() => proxy.liveConnections === 0, 'the idle stream to close');
       await assertReads(handle, 5000, 1000);
       await origin.dispose();
-      await waitFor(() => proxy.connections === 0, 'dispose to close every socket');
+      await waitFor(() => proxy.liveConnections === 0, 'dispose to close every socket');
       await assert.rejects(handle.read(Buffer.alloc(10), 0, 10, 0), 'reads after dispose fail');
     });
   });
@@ -361,7 +368,7 @@ describe('S3 origin against s3rver', { timeout: 120_000 }, () => {
 
       // The server stops answering: the signal alone ends the wait.
       const handle = await origin.open(BIG_PATH);
-      proxy.fault('stall');
+      proxy.setBlackhole(true);
       try {
         await assertAbortsPromptly((signal) => origin.checkHealth(signal));
         await assertAbortsPromptly((signal) => origin.walk({ signal }));
@@ -370,16 +377,16 @@ describe('S3 origin against s3rver', { timeout: 120_000 }, () => {
         const stuck = handle.read(Buffer.alloc(1000), 0, 1000, 0);
         stuck.catch(() => undefined);
         await assertAbortsPromptly((signal) => handle.read(Buffer.alloc(1000), 0, 1000, 5000, signal));
-        // Mid-answer: part of the body came, the rest does not.
-        proxy.clear();
+        // Mid-answer: part of the body comes, the rest crawls.
+        clearFaults();
         const reader = await origin.open(BIG_PATH);
-        proxy.fault('stall', 300 * KiB);
+        proxy.setBandwidth(16 * KiB);
         await assertAbortsPromptly((signal) => reader.read(Buffer.alloc(1024 * KiB), 0, 1024 * KiB, 0, signal));
-        proxy.clear();
+        clearFaults();
         await assertReads(reader, 0, 1024 * KiB);
         await reader.close();
       } finally {
-        proxy.clear();
+        clearFaults();
         await handle.close();
         await origin.dispose();
       }
@@ -387,7 +394,7 @@ describe('S3 origin against s3rver', { timeout: 120_000 }, () => {
   });
 
   function proxiedUrl(prefix: string): string {
-    return `s3://${BUCKET}/${prefix}?endpoint=${proxy.endpoint}&path_style=1`;
+    return `s3://${BUCKET}/${prefix}?endpoint=${proxyEndpoint()}&path_style=1`;
   }
 });
 
