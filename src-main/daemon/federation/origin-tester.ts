@@ -88,10 +88,10 @@ export async function testOrigin(origin: Origin, location: string, deadlineMs: n
   return { location, ok: failed === undefined, steps, summary };
 }
 
-/** The error's message, plus a hint for the failures users can fix themselves. */
+/** What kind of failure, the error's message, and a hint for the failures users can fix themselves. */
 function explain(failure: OriginFailure, message: string): string {
   const hint = HINTS[failure];
-  const text = message || describeFailure(failure);
+  const text = message ? `${describeFailure(failure)}: ${message}` : describeFailure(failure);
   return hint ? `${text} (${hint})` : text;
 }
 
@@ -100,7 +100,7 @@ const HINTS: Partial<Record<OriginFailure, string>> = {
   refused: 'is the server running, and on that port?',
   unreachable: 'check the network',
   timeout: 'the server did not answer in time',
-  auth: 'check the credentials: AWS keys or profile, SSH key, password',
+  auth: 'check the credentials: AWS keys or profile; SSH key, agent or password',
   host_key: 'the server is not the one known_hosts expects',
   bucket_missing: 'check the bucket name and region',
   permission: 'this user may not read there',
