@@ -126,7 +126,7 @@ describe('mount errors', () => {
   it('--help and --version exit 0', async () => {
     const help = await sandbox.run(['mount', '--help']);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /--origin <dir>/);
+    assert.match(help.stdout, /--origin <location>/);
     const version = await sandbox.run(['--version']);
     assert.equal(version.code, 0);
     assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+/);

@@ -93,7 +93,10 @@ describe('daemon lifecycle', () => {
     daemon.child.kill('SIGINT');
     daemon.child.kill('SIGTERM');
     const result = await daemon.wait();
-    assert.ok(result.code === 143 || result.code === 0, `exit code ${result.code}`);
+    // 143 (SIGTERM second) or 130 (the two delivered the other way round on a
+    // loaded machine): either way the second signal ended it at once; 0 if the
+    // graceful stop won the race.
+    assert.ok(result.code === 143 || result.code === 130 || result.code === 0, `exit code ${result.code}`);
     await waitUntil(async () => !(await isMounted(mnt)), 10_000, 'the mount to go away');
   });
 
