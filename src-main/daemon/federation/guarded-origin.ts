@@ -100,6 +100,7 @@ export class GuardedOrigin implements Origin {
    */
   private guardHandle(handle: OriginFileHandle, path: string): OriginFileHandle {
     return {
+      ...(handle.stat !== undefined ? { stat: handle.stat } : {}),
       read: async (buffer, offset, length, position, signal) => {
         const n = await this.track(
           'read',

@@ -62,6 +62,12 @@ export interface WalkOptions {
 /** A file opened for reading by offset. */
 export interface OriginFileHandle {
   /**
+   * Size and mtime of the file as opened, where opening learned them anyway
+   * (S3's HEAD): a reader checking for a stale replica then needs no stat
+   * round trip of its own.
+   */
+  readonly stat?: OriginStat;
+  /**
    * Reads up to `length` bytes at `position` into `buffer[offset..]`; fewer
    * only at the end of the file (0 at or past it). Sequential reads must be
    * fast (a remote handle streams or pipelines ahead); random reads correct.

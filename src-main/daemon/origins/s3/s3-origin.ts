@@ -114,6 +114,8 @@ export class S3Origin implements Origin {
     const handle: S3ReadHandle = new S3ReadHandle(
       {
         size: head.size,
+        mtimeMs: head.mtimeMs,
+        etag,
         openRange: async (start, end, rangeSignal) => {
           try {
             const got = await requests.getRange(key, start, end - 1, etag, rangeSignal);

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { OriginAccess, OriginFileHandle } from '../origin.js';
+import type { OriginAccess, OriginFileHandle, OriginStat } from '../origin.js';
 import { OriginError } from '../origin-error.js';
 import { abortErrorOf, BodyReader } from './s3-body-reader.js';
 
@@ -30,6 +30,9 @@ export const DEFAULT_STREAM_IDLE_MS = 20_000;
 /** What the handle needs of the object and its origin. */
 export interface RangedObject {
   readonly size: number;
+  /** Modification time from the HEAD that opened it. */
+  readonly mtimeMs: number;
+  readonly etag?: string;
   /** A body of bytes [start, end) of the version opened; rejects with an OriginError. */
   openRange(start: number, end: number, signal?: AbortSignal): Promise<Readable>;
   /** Told of every body byte received. */
@@ -62,6 +65,10 @@ export class S3ReadHandle implements OriginFileHandle {
     /** 'random' (a tag scan): every GET is exactly the bytes asked, nothing ahead. */
     private readonly access: OriginAccess = 'sequential',
   ) {}
+
+  get stat(): OriginStat {
+    return { size: this.object.size, mtimeMs: this.object.mtimeMs, isDirectory: false, ...(this.object.etag !== undefined ? { version: this.object.etag } : {}) };
+  }
 
   read(buffer: Buffer, offset: number, length: number, position: number, signal?: AbortSignal): Promise<number> {
     const run = this.queue.then(() => this.readNow(buffer, offset, length, position, signal));
