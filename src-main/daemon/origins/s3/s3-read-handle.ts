@@ -99,6 +99,8 @@ export class S3ReadHandle implements OriginFileHandle {
         if (n === 0) throw Object.assign(new Error(`the answer ended at byte ${at}, before byte ${body.end}`), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
         body.position += n;
         filled += n;
+        // A read running past its body's window continues it: the next GET streams to the end.
+        this.lastEnd = position + filled;
         if (body.position >= body.end) this.releaseBody();
       }
       this.lastEnd = position + want;
