@@ -231,7 +231,8 @@ export function machine(tmpRoot: string): Machine {
   const df = spawnSync('df', ['-T', tmpRoot], { encoding: 'utf8' });
   const fs = (df.stdout ?? '').split('\n')[1]?.split(/\s+/)[1] ?? 'unknown';
   const git = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
-  const dirty = spawnSync('git', ['-C', REPO, 'status', '--porcelain'], { encoding: 'utf8' }).stdout?.trim() ? ' (with uncommitted changes)' : '';
+  // A worktree's node_modules may be an untracked symlink to the main checkout's: not a change.
+  const dirty = spawnSync('git', ['-C', REPO, 'status', '--porcelain', '--', '.', ':!node_modules'], { encoding: 'utf8' }).stdout?.trim() ? ' (with uncommitted changes)' : '';
   return {
     cores: availableParallelism(),
     model,
