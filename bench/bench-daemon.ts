@@ -2,11 +2,13 @@
  * MusicFS daemons (and other FUSE daemons to compare with: `startFusePeer`)
  * as child processes of a benchmark, and the resources to release whatever
  * happens: live daemons (SIGINT or their stop signal, then SIGKILL), FUSE
- * mounts (`fusermount -uz`) and the temp folder. `runBench` wires the clean-up to
- * the end of the run, to SIGINT/SIGTERM and, as a last resort, to `exit`.
+ * mounts (`fusermount -uz`), other resources (servers, proxies:
+ * `trackResource`) and the temp folder, in that order. `runBench` wires the
+ * clean-up to the end of the run, to SIGINT/SIGTERM and, as a last resort,
+ * to `exit`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ const KEEP_TMP = process.env['MUSICFS_BENCH_KEEP'] === '1';
 
 const liveDaemons = new Set<DaemonProcess>();
 const usedMounts = new Set<string>();
+const resources = new Set<Resource>();
 let tmpRoot: string | undefined;
 let cleanedUp = false;
 
@@ -35,6 +38,27 @@ export async function makeTmpRoot(prefix: string): Promise<string> {
 /** A mount point to unmount at clean-up (and not to delete while still mounted). */
 export function trackMount(path: string): void {
   usedMounts.add(path);
+}
+
+/** Something to release at clean-up that is not a daemon or a mount: a server, a proxy. */
+export interface Resource {
+  label: string;
+  /** Safe to call twice. */
+  stop(): Promise<void>;
+  /** The last resort at `exit` (no awaiting there): kill what would outlive the process, if anything. */
+  killSync?(): void;
+}
+
+/**
+ * Releases `resource` at clean-up (after the daemons and mounts that may use
+ * it, newest first) unless `release` is called first; `release` stops it now.
+ */
+export function trackResource(resource: Resource): () => Promise<void> {
+  resources.add(resource);
+  return async () => {
+    resources.delete(resource);
+    await resource.stop();
+  };
 }
 
 export interface StateDirs {
@@ -73,6 +97,10 @@ async function cleanup(): Promise<void> {
   cleanedUp = true;
   await Promise.allSettled([...liveDaemons].map((d) => d.stop()));
   for (const m of usedMounts) unmountSync(m);
+  for (const r of [...resources].reverse()) {
+    resources.delete(r);
+    await r.stop().catch((err: unknown) => log(`${r.label}: stop failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
   if (tmpRoot !== undefined) {
     const stillMounted = [...usedMounts].filter(isMounted);
     if (stillMounted.length > 0) log(`NOT removing ${tmpRoot}: still mounted: ${stillMounted.join(', ')}`);
@@ -85,6 +113,7 @@ async function cleanup(): Promise<void> {
 function cleanupSync(): void {
   for (const d of liveDaemons) d.kill();
   for (const m of usedMounts) unmountSync(m);
+  for (const r of resources) r.killSync?.();
 }
 
 /**
@@ -160,6 +189,34 @@ export interface DaemonOptions {
 let clockTicks: number | undefined;
 /** Clock ticks per second of /proc/PID/stat times (asked once, when first needed). */
 const clkTck = (): number => (clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100);
+
+/** utime + stime, in clock ticks, of a /proc/PID/stat or /proc/PID/task/TID/stat file. */
+function ticksOf(file: string): number {
+  const text = readFileSync(file, 'utf8');
+  // Fields after "(comm)": state is field 3, utime 14, stime 15.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * CPU seconds (utime + stime) used so far by process `pid` and its live
+ * descendants (/proc/PID/task/TID/children, recursively); 0 for what is gone.
+ */
+export function processTreeCpuSec(pid: number): number {
+  let ticks = 0;
+  const visit = (p: number): void => {
+    try {
+      ticks += ticksOf(`/proc/${p}/stat`);
+      for (const tid of readdirSync(`/proc/${p}/task`)) {
+        for (const child of readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').split(' ')) if (child.trim() !== '') visit(Number(child));
+      }
+    } catch {
+      // The process ended while we looked.
+    }
+  };
+  visit(pid);
+  return ticks / clkTck();
+}
 
 let profileSeq = 0;
 
@@ -284,13 +341,12 @@ export class DaemonProcess {
 
   /** CPU seconds used so far by the whole process and by its main thread (tid = pid). */
   cpu(): Cpu {
-    const ticks = (file: string): number => {
-      const text = readFileSync(file, 'utf8');
-      // Fields after "(comm)": state is field 3, utime 14, stime 15.
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      return Number(fields[11]) + Number(fields[12]);
-    };
-    return { totalSec: ticks(`/proc/${this.pid}/stat`) / clkTck(), mainSec: ticks(`/proc/${this.pid}/task/${this.pid}/stat`) / clkTck() };
+    return { totalSec: ticksOf(`/proc/${this.pid}/stat`) / clkTck(), mainSec: ticksOf(`/proc/${this.pid}/task/${this.pid}/stat`) / clkTck() };
+  }
+
+  /** CPU seconds used so far by the process and its live descendants (sshfs does its crypto in an `ssh` child). */
+  treeCpuSec(): number {
+    return processTreeCpuSec(this.pid);
   }
 
   /** SIGINT (or the stop signal), then wait for exit; SIGKILL (this pid only) if it does not exit in time. */
@@ -320,9 +376,9 @@ export class DaemonProcess {
  * in the foreground, so its pid is the daemon's; stopped with SIGTERM, its
  * mount point unmounted at clean-up. Resolves once `mountPoint` is mounted.
  */
-export async function startFusePeer(label: string, command: string, args: readonly string[], mountPoint: string, options: DaemonOptions): Promise<DaemonProcess> {
+export async function startFusePeer(label: string, command: string, args: readonly string[], mountPoint: string, options: DaemonOptions, env: NodeJS.ProcessEnv = process.env): Promise<DaemonProcess> {
   trackMount(mountPoint);
-  const d = new DaemonProcess(label, args, process.env, { stopSignal: 'SIGTERM', ...options, command });
+  const d = new DaemonProcess(label, args, env, { stopSignal: 'SIGTERM', ...options, command });
   try {
     await d.waitForMount(mountPoint);
   } catch (err) {

@@ -110,6 +110,12 @@ export function timeCommand(cmd: string, args: readonly string[], env: NodeJS.Pr
   });
 }
 
+/** The version a tool prints (`re`'s first group over stdout + stderr of `cmd args`), or 'unknown'. */
+export function toolVersion(cmd: string, args: readonly string[], re: RegExp): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return re.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1] ?? 'unknown';
+}
+
 /** Lines that are not blank. */
 export const countLines = (text: string): number => text.split('\n').filter((l) => l.trim() !== '').length;
 
@@ -128,6 +134,33 @@ export async function isolatedEnv(dir: string): Promise<NodeJS.ProcessEnv> {
     env[key] = p;
   }
   return env;
+}
+
+// ---------------------------------------------------------------------------
+// MusicFS output
+
+/** The numbers of a daemon's `scan complete: ORIGIN: N scanned, N added, ... in S s` line. */
+export interface ScanLine {
+  scanned: number;
+  added: number;
+  unchanged: number;
+  errors: number;
+  reportedSec: number;
+}
+
+export function parseScanLine(text: string): ScanLine {
+  const num = (re: RegExp): number => {
+    const m = re.exec(text);
+    if (!m) throw new Error(`cannot parse the scan line: ${text}`);
+    return Number(m[1]);
+  };
+  return {
+    scanned: num(/(\d+) scanned/),
+    added: num(/(\d+) added/),
+    unchanged: num(/(\d+) unchanged/),
+    errors: num(/(\d+) errors/),
+    reportedSec: num(/ in ([\d.]+) s/),
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -198,7 +231,8 @@ export function machine(tmpRoot: string): Machine {
   const df = spawnSync('df', ['-T', tmpRoot], { encoding: 'utf8' });
   const fs = (df.stdout ?? '').split('\n')[1]?.split(/\s+/)[1] ?? 'unknown';
   const git = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
-  const dirty = spawnSync('git', ['-C', REPO, 'status', '--porcelain'], { encoding: 'utf8' }).stdout?.trim() ? ' (with uncommitted changes)' : '';
+  // A worktree's node_modules may be an untracked symlink to the main checkout's: not a change.
+  const dirty = spawnSync('git', ['-C', REPO, 'status', '--porcelain', '--', '.', ':!node_modules'], { encoding: 'utf8' }).stdout?.trim() ? ' (with uncommitted changes)' : '';
   return {
     cores: availableParallelism(),
     model,

@@ -42,16 +42,15 @@
  *   MUSICFS_BENCH_READ_MERGERFS_OPTS=ro,cache.files=partial,dropcacheonclose=false,category.search=ff
  *   MUSICFS_BENCH_WRITE_DOCS=0 (print only)  MUSICFS_BENCH_KEEP=1 (keep the temp folder; mounts are still cleared)
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, extname, join, relative } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { runFfmpeg, runPool } from '../test/support/ffmpeg-tools.js';
-import { fmtInt, intEnv, loadText, log, machine, mb, p50, p99, preflight, sectionHead, timeCommand, yes, type Machine } from './bench-kit.js';
+import { fmtInt, intEnv, loadText, log, machine, mb, p50, p99, preflight, sectionHead, toolVersion, yes, type Machine } from './bench-kit.js';
 import { DaemonProcess, isMounted, makeState, makeTmpRoot, runBench, startFusePeer, trackMount, type DaemonOptions, type Memory } from './bench-daemon.js';
-import type { CompareResult, ReadJob, ReadReply, SamplesResult, SequentialResult } from './read-worker.js';
+import { makeNoiseLibrary } from './library.js';
+import { dropCaches, dropModeEnv, fmtMB, lat, matchBySize, mbps, ratioText, Reader, sum, walkFiles, type Drop, type SourceFile } from './read-kit.js';
+import type { CompareResult, SamplesResult, SequentialResult } from './read-worker.js';
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -62,8 +61,7 @@ const SEEKS = intEnv('MUSICFS_BENCH_READ_SEEKS', 500);
 const FIRST_BYTE_ROUNDS = intEnv('MUSICFS_BENCH_READ_TTFB_ROUNDS', 10);
 const LIB_FROM_ENV = process.env['MUSICFS_BENCH_READ_LIB'] || undefined;
 const LIB_DIR = LIB_FROM_ENV ?? join(tmpdir(), `musicfs-bench-read-lib-v1-${TRACKS}x${SECONDS}s`);
-const DROP_MODE = process.env['MUSICFS_BENCH_READ_DROP'] ?? 'global';
-if (DROP_MODE !== 'global' && DROP_MODE !== 'files') throw new Error(`MUSICFS_BENCH_READ_DROP must be global or files, got ${JSON.stringify(DROP_MODE)}`);
+const DROP_MODE = dropModeEnv('MUSICFS_BENCH_READ_DROP');
 
 const BLOCK_BYTES = 128 * 1024;
 const FIRST_BYTES = 4096;
@@ -91,11 +89,7 @@ const TARGETS = {
 // ---------------------------------------------------------------------------
 // The library
 
-interface LibraryFile {
-  /** Relative to the library folder. */
-  rel: string;
-  size: number;
-}
+type LibraryFile = SourceFile;
 
 interface Library {
   dir: string;
@@ -114,39 +108,6 @@ interface Manifest {
   seconds: number;
   generateMs: number;
   files: LibraryFile[];
-}
-
-async function walkFiles(root: string): Promise<{ path: string; size: number }[]> {
-  const out: { path: string; size: number }[] = [];
-  const visit = async (dir: string): Promise<void> => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) await visit(p);
-      else if (e.isFile()) out.push({ path: p, size: (await stat(p)).size });
-    }
-  };
-  await visit(root);
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-
-/** `n` noise FLACs with their own seeds and tags, 10 per album folder, made `parallel` at a time into `dir`. */
-async function makeNoiseLibrary(dir: string, n: number, seconds: number): Promise<LibraryFile[]> {
-  const tasks = Array.from({ length: n }, (_, i) => async (): Promise<void> => {
-    const album = Math.floor(i / 10);
-    const folder = join(dir, `album-${String(album + 1).padStart(2, '0')}`);
-    await mkdir(folder, { recursive: true });
-    const noise = (seed: number): string => `anoisesrc=d=${seconds}:c=white:r=44100:a=0.25:seed=${seed}`;
-    await runFfmpeg([
-      '-filter_complex', `${noise(2 * i + 1)}[l];${noise(2 * i + 2)}[r];[l][r]amerge=inputs=2[out]`,
-      '-map', '[out]', '-c:a', 'flac', '-sample_fmt', 's16',
-      '-metadata', 'artist=Read Bench Ensemble', '-metadata', 'album_artist=Read Bench Ensemble',
-      '-metadata', `album=Noise Vol. ${album + 1}`, '-metadata', `title=Noise ${String(i + 1).padStart(3, '0')}`,
-      '-metadata', `track=${(i % 10) + 1}`, '-metadata', 'date=2024', '-metadata', 'genre=Noise',
-      join(folder, `track-${String(i + 1).padStart(3, '0')}.flac`),
-    ]);
-  });
-  await runPool(tasks, availableParallelism());
-  return (await walkFiles(dir)).map((f) => ({ rel: relative(dir, f.path), size: f.size }));
 }
 
 /** The library of this run: reused when its manifest matches, made (once) otherwise. */
@@ -186,94 +147,6 @@ async function ensureLibrary(scratch: string): Promise<Library> {
   return { dir: LIB_DIR, files, bytes, origin: 'made', generateMs, secondsPerTrack: SECONDS };
 }
 
-const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
-
-// ---------------------------------------------------------------------------
-// The page cache
-
-interface Drop {
-  /** What was done, in words. */
-  method: string;
-  /** Bytes of the dropped files in the page cache before and after (fincore), or NaN without fincore. */
-  residentBefore: number;
-  residentAfter: number;
-}
-
-const HAS_FINCORE = spawnSync('sh', ['-c', 'command -v fincore'], { stdio: 'ignore' }).status === 0;
-
-/** Runs `cmd ...fixed FILE...` over the files, 200 at a time; the stdouts joined. */
-async function overFiles(cmd: string, fixed: readonly string[], files: readonly string[]): Promise<string> {
-  let out = '';
-  for (let i = 0; i < files.length; i += 200) out += (await timeCommand(cmd, [...fixed, ...files.slice(i, i + 200)], process.env)).stdout;
-  return out;
-}
-
-async function resident(files: readonly string[]): Promise<number> {
-  if (!HAS_FINCORE || files.length === 0) return NaN;
-  return sum((await overFiles('fincore', ['--bytes', '--noheadings', '--raw', '--output', 'RES'], files)).split('\n').filter((l) => l.trim() !== '').map(Number));
-}
-
-/**
- * Drops `files` from the page cache: `MUSICFS_BENCH_READ_DROP=global` (the
- * default) writes 1 to /proc/sys/vm/drop_caches (root only: the whole page
- * cache) when allowed; then, in every mode, each file is written back and
- * dropped on its own (`dd iflag=nocache count=0`: posix_fadvise DONTNEED).
- */
-async function dropCaches(files: readonly string[]): Promise<Drop> {
-  const residentBefore = await resident(files);
-  let method = 'per file: `sync FILE` + `dd if=FILE iflag=nocache count=0` (posix_fadvise DONTNEED)';
-  if (DROP_MODE === 'global') {
-    try {
-      spawnSync('sync');
-      await writeFile('/proc/sys/vm/drop_caches', '1\n');
-      method = `\`echo 1 > /proc/sys/vm/drop_caches\` (the whole page cache), then ${method}`;
-    } catch (err) {
-      method = `${method} (/proc/sys/vm/drop_caches refused: ${(err as NodeJS.ErrnoException).code ?? String(err)})`;
-    }
-  }
-  if (files.length > 0) {
-    await overFiles('sync', [], files);
-    await overFiles('sh', ['-c', 'for f; do dd if="$f" iflag=nocache count=0 status=none; done', 'sh'], files);
-  }
-  return { method, residentBefore, residentAfter: await resident(files) };
-}
-
-// ---------------------------------------------------------------------------
-// The reader (a worker thread)
-
-class Reader {
-  private readonly worker = new Worker(new URL('./read-worker.js', import.meta.url));
-  private failed: Error | undefined;
-
-  constructor() {
-    this.worker.unref();
-    this.worker.on('error', (err) => (this.failed = err));
-  }
-
-  run<T extends SequentialResult | SamplesResult | CompareResult>(job: ReadJob): Promise<T> {
-    if (this.failed) return Promise.reject(this.failed);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(new Error(`${job.op}: no answer after ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS);
-      const onMessage = (reply: ReadReply): void => (reply.ok ? finish(undefined, reply.result as T) : finish(new Error(`${job.op}: ${reply.error}`)));
-      const onError = (err: Error): void => finish(err);
-      const finish = (err: Error | undefined, result?: T): void => {
-        clearTimeout(timer);
-        this.worker.off('message', onMessage);
-        this.worker.off('error', onError);
-        if (err) reject(err);
-        else resolve(result!);
-      };
-      this.worker.on('message', onMessage);
-      this.worker.on('error', onError);
-      this.worker.postMessage(job);
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.worker.terminate();
-  }
-}
-
 // ---------------------------------------------------------------------------
 // The systems
 
@@ -295,20 +168,6 @@ interface System {
   mount(lib: Library, root: string): Promise<Mounted>;
 }
 
-/** Each library file's path in a mount that names files its own way: matched by size (a size two files share is an error). */
-async function matchBySize(lib: Library, mountPoint: string): Promise<string[]> {
-  const bySize = new Map<number, string[]>();
-  for (const f of await walkFiles(mountPoint)) bySize.set(f.size, [...(bySize.get(f.size) ?? []), f.path]);
-  return lib.files.map((f) => {
-    let hits = bySize.get(f.size) ?? [];
-    // Two noise tracks can come out the same size: the number in the source name is in the title too.
-    const number = /(\d{3})\.[a-z0-9]+$/.exec(f.rel)?.[1];
-    if (hits.length > 1 && number) hits = hits.filter((p) => p.includes(` ${number}.`));
-    if (hits.length !== 1) throw new Error(`${f.rel} (${f.size} bytes): ${hits.length} files of that size in ${mountPoint}${hits.length ? `: ${hits.join(', ')}` : ''}`);
-    return hits[0]!;
-  });
-}
-
 const SYSTEMS: readonly System[] = [
   {
     name: 'MusicFS',
@@ -322,7 +181,7 @@ const SYSTEMS: readonly System[] = [
       await daemon.waitForLine(/^musicfs: mounted /);
       const complete = await daemon.waitForLine(/^scan complete: /);
       log(`MusicFS: ${complete.text} (${(complete.t / 1000).toFixed(1)} s from spawn)`);
-      return { paths: await matchBySize(lib, mp), daemon, readyMs: complete.t, cacheDir: undefined };
+      return { paths: await matchBySize(lib.files, mp), daemon, readyMs: complete.t, cacheDir: undefined };
     },
   },
   {
@@ -392,7 +251,7 @@ async function measure(system: System, lib: Library, root: string, reader: Reade
     const pick = (idx: number[]): string[] => idx.map((i) => m.paths[i]!);
     const sizes = (idx: number[]): number[] => idx.map((i) => lib.files[i]!.size);
     const cacheFiles = m.cacheDir ? (await walkFiles(m.cacheDir)).map((f) => f.path) : [];
-    const drop = await dropCaches([...lib.files.map((f) => join(lib.dir, f.rel)), ...cacheFiles]);
+    const drop = await dropCaches([...lib.files.map((f) => join(lib.dir, f.rel)), ...cacheFiles], DROP_MODE);
     log(`${system.name}: page cache of the source files ${fmtMB(drop.residentBefore)} → ${fmtMB(drop.residentAfter)}`);
 
     const coldSeek = await reader.run<SamplesResult>({ op: 'seek', files: pick(seekIdx), sizes: sizes(seekIdx), count: SEEKS, bytes: SEEK_BYTES, seed: SEED });
@@ -438,22 +297,14 @@ async function measure(system: System, lib: Library, root: string, reader: Reade
   }
 }
 
-const mbps = (r: SequentialResult): number => r.bytes / 1e6 / (r.ms / 1000);
-const fmtMB = (bytes: number): string => (Number.isNaN(bytes) ? '? (no fincore)' : `${(bytes / 1e6).toFixed(1)} MB`);
-
-function version(cmd: string, args: readonly string[], re: RegExp): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return re.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1] ?? 'unknown';
-}
-
 async function run(): Promise<Results> {
   await preflight('bench:read', ['ffmpeg', 'fusermount', 'rclone', 'mergerfs', 'dd', 'sync'], true);
   const root = await makeTmpRoot('musicfs-bench-read-');
   const mach = machine(root);
   const versions = {
-    rclone: version('rclone', ['version'], /^rclone (\S+)/m),
-    mergerfs: version('mergerfs', ['-V'], /mergerfs version:?\s*(\S+)/),
-    ffmpeg: version('ffmpeg', ['-version'], /^ffmpeg version (\S+)/m),
+    rclone: toolVersion('rclone', ['version'], /^rclone (\S+)/m),
+    mergerfs: toolVersion('mergerfs', ['-V'], /mergerfs version:?\s*(\S+)/),
+    ffmpeg: toolVersion('ffmpeg', ['-version'], /^ffmpeg version (\S+)/m),
   };
   const lib = await ensureLibrary(join(root, 'lib-new'));
   if (lib.files.length < 2) throw new Error('the library needs 2 tracks or more');
@@ -464,7 +315,7 @@ async function run(): Promise<Results> {
   if (seekIdx.length === 0) seekIdx.push(lib.files.length - 1);
   const passIdx = lib.files.map((_, i) => i).filter((i) => !seekIdx.includes(i));
 
-  const reader = new Reader();
+  const reader = new Reader(READ_TIMEOUT_MS);
   const systems: SystemResult[] = [];
   try {
     for (const system of SYSTEMS) systems.push(await measure(system, lib, root, reader, passIdx, seekIdx));
@@ -479,11 +330,8 @@ async function run(): Promise<Results> {
 // ---------------------------------------------------------------------------
 // Report
 
-/** A latency in ms, three significant digits or so. */
-const lat = (ms: number): string => (ms < 1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : Math.round(ms).toString());
 const latPair = (xs: readonly number[]): string => `${lat(p50(xs))} / ${lat(p99(xs))} ms`;
 const perGb = (cpuSec: number, bytes: number): number => cpuSec / (bytes / 1e9);
-const ratioText = (x: number): string => `${x.toFixed(2)}×`;
 
 function render(r: Results): string {
   const S = (name: string): SystemResult => {

@@ -35,7 +35,7 @@ import { TagReaderPool } from '../src-main/daemon/scan/tag-reader-pool.js';
 import { LibraryTree } from '../src-main/daemon/vfs/library-tree.js';
 import { compileLayout, DEFAULT_LAYOUT } from '../src-shared/layout/index.js';
 import { makeBenchLibrary, makeFlatDirectoryLibrary, type BenchLibraryStats, type FlatLibraryStats } from './library.js';
-import { beetsConfig, beetsItemCount, fmtInt, intEnv, limitsSection, loadText, log, machine, mb, median, preflight, sectionHead, timeCommand, yes, type Machine } from './bench-kit.js';
+import { beetsConfig, beetsItemCount, fmtInt, intEnv, limitsSection, loadText, log, machine, mb, median, parseScanLine, preflight, sectionHead, timeCommand, yes, type Machine, type ScanLine } from './bench-kit.js';
 import { DaemonProcess, makeState, makeTmpRoot, runBench, trackMount, type Cpu, type Memory, type StateDirs } from './bench-daemon.js';
 
 // ---------------------------------------------------------------------------
@@ -115,29 +115,6 @@ function timeShell(script: string, arg: string): Promise<ShellRun> {
       else resolve({ ms, count: Number(out.trim()) });
     });
   });
-}
-
-interface ScanLine {
-  scanned: number;
-  added: number;
-  unchanged: number;
-  errors: number;
-  reportedSec: number;
-}
-
-function parseScanLine(text: string): ScanLine {
-  const num = (re: RegExp): number => {
-    const m = re.exec(text);
-    if (!m) throw new Error(`cannot parse the scan line: ${text}`);
-    return Number(m[1]);
-  };
-  return {
-    scanned: num(/(\d+) scanned/),
-    added: num(/(\d+) added/),
-    unchanged: num(/(\d+) unchanged/),
-    errors: num(/(\d+) errors/),
-    reportedSec: num(/ in ([\d.]+) s/),
-  };
 }
 
 // ---------------------------------------------------------------------------

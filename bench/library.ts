@@ -13,12 +13,18 @@
  * `makeFlatDirectoryLibrary`: n tracks of ONE album, so the mount shows one
  * folder of n entries.
  *
+ * `makeNoiseLibrary`: n tracks of realistic size (stereo white noise barely
+ * compresses: ~160 kB per second of FLAC), each its own ffmpeg encode from
+ * its own seeds, so no two share audio bytes a content-addressed cache
+ * could merge. Slow (an encode each): for the read benchmarks' few tracks.
+ *
  * Both are deterministic: the same arguments give the same bytes.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runPool } from '../test/support/ffmpeg-tools.js';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { runFfmpeg, runPool } from '../test/support/ffmpeg-tools.js';
+import { walkFiles, type SourceFile } from './read-kit.js';
 import { Rng } from './rng.js';
 import { flacWithTags, makeBaseAudio, mp3WithId3, vorbisComments, type AudioTags, type BaseAudio, type BaseAudioSpec } from '../test/support/tagged-audio.js';
 
@@ -349,4 +355,41 @@ export async function makeFlatDirectoryLibrary(dir: string, n = 10_000): Promise
     await runPool(tasks, 32);
     return { files: n, bytes, sourceDir, mountDir: `${FLAT_ALBUM_ARTIST}/${FLAT_ALBUM}` };
   });
+}
+
+// ---------------------------------------------------------------------------
+// Noise tracks of realistic size
+
+/**
+ * One FLAC of `seconds` of stereo 44.1 kHz 16-bit white noise (channels from
+ * seeds `seed` and `seed + 1`) at `path`, with `metadata` (ffmpeg keys:
+ * artist, album, title, track...).
+ */
+export async function noiseFlac(path: string, seconds: number, seed: number, metadata: Readonly<Record<string, string>> = {}): Promise<void> {
+  const noise = (s: number): string => `anoisesrc=d=${seconds}:c=white:r=44100:a=0.25:seed=${s}`;
+  await runFfmpeg([
+    '-filter_complex', `${noise(seed)}[l];${noise(seed + 1)}[r];[l][r]amerge=inputs=2[out]`,
+    '-map', '[out]', '-c:a', 'flac', '-sample_fmt', 's16',
+    ...Object.entries(metadata).flatMap(([key, value]) => ['-metadata', `${key}=${value}`]),
+    path,
+  ]);
+}
+
+/**
+ * `n` noise FLACs of `seconds` with their own seeds and tags (title `Noise NNN`),
+ * 10 per album folder (`album-NN/track-NNN.flac`), one encode per core at a time, into `dir`.
+ */
+export async function makeNoiseLibrary(dir: string, n: number, seconds: number): Promise<SourceFile[]> {
+  const tasks = Array.from({ length: n }, (_, i) => async (): Promise<void> => {
+    const album = Math.floor(i / 10);
+    const folder = join(dir, `album-${String(album + 1).padStart(2, '0')}`);
+    await mkdir(folder, { recursive: true });
+    await noiseFlac(join(folder, `track-${String(i + 1).padStart(3, '0')}.flac`), seconds, 2 * i + 1, {
+      artist: 'Read Bench Ensemble', album_artist: 'Read Bench Ensemble',
+      album: `Noise Vol. ${album + 1}`, title: `Noise ${String(i + 1).padStart(3, '0')}`,
+      track: String((i % 10) + 1), date: '2024', genre: 'Noise',
+    });
+  });
+  await runPool(tasks, availableParallelism());
+  return (await walkFiles(dir)).map((f) => ({ rel: relative(dir, f.path), size: f.size }));
 }
