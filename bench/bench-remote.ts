@@ -37,7 +37,7 @@
  * Environment knobs (defaults are the documented benchmark):
  *   MUSICFS_BENCH_REMOTE_SCAN_TRACKS=1000  MUSICFS_BENCH_REMOTE_READ_TRACKS=10
  *   MUSICFS_BENCH_REMOTE_READ_SECONDS=125 (~20 MB per read track)  MUSICFS_BENCH_REMOTE_ROUNDS=3
- *   MUSICFS_BENCH_REMOTE_SSHD=harness|bench|off  MUSICFS_BENCH_REMOTE_DROP=global|files
+ *   MUSICFS_BENCH_REMOTE_SSHD=harness|off  MUSICFS_BENCH_REMOTE_DROP=global|files
  *   MUSICFS_BENCH_WRITE_DOCS=0 (print only)  MUSICFS_BENCH_CPU_PROF=<dir> (--cpu-prof the MusicFS daemons)
  *   MUSICFS_BENCH_KEEP=1 (keep the temp folder; mounts are still cleared)
  */
