@@ -7,7 +7,7 @@
 import { fmtInt, max, mb, p50, sectionHead, yes } from './bench-kit.js';
 import { fmtMB, lat, mbps, ratioText } from './read-kit.js';
 import { limits } from './remote-limits.js';
-import { coldMbps, compare, cpuPerGb, firstBytes, measured, requestsPerTrack, serverCpuPerGb, TARGETS, type ProtocolResult, type Results, type ScanMeasured } from './remote-results.js';
+import { coldMbps, compare, cpuPerGb, firstBytes, measured, requestsPerTrack, serverCpuPerGb, TARGETS, type Results, type ScanMeasured } from './remote-results.js';
 import { RCLONE_OPTIONS } from './remote-systems.js';
 
 // ---------------------------------------------------------------------------

@@ -48,10 +48,7 @@ describe('cache limit, pin, clear and prefetch through a real daemon', () => {
   }
 
   async function stop(): Promise<void> {
-    if (daemon && !daemon.hasExited) {
-      const r = await daemon.stop('SIGINT');
-      assert.equal(r.code, 0, `musicfs exited with ${r.code}: ${r.stderr}`);
-    }
+    await daemon?.stopCleanly();
     daemon = undefined;
   }
 

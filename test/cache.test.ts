@@ -61,10 +61,7 @@ describe('chunk cache through a real mount', () => {
   }
 
   async function stop(): Promise<void> {
-    if (daemon && !daemon.hasExited) {
-      const r = await daemon.stop('SIGINT');
-      assert.equal(r.code, 0, `musicfs exited with ${r.code}: ${r.stderr}`);
-    }
+    await daemon?.stopCleanly();
     daemon = undefined;
   }
 

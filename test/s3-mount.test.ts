@@ -71,10 +71,7 @@ describe('an S3 bucket as an origin', () => {
   });
 
   after(async () => {
-    if (daemon && !daemon.hasExited) {
-      const r = await daemon.stop('SIGINT');
-      assert.equal(r.code, 0, `musicfs exited with ${r.code}: ${r.stderr}`);
-    }
+    await daemon?.stopCleanly();
     const leaks = await sandbox.cleanup();
     await s3.stop();
     assert.deepEqual(leaks, []);

@@ -5,6 +5,7 @@
  * as a last resort), removes the folder, and reports what leaked so the test
  * can fail on it (after vscode's ensureNoDisposablesAreLeakedInTestSuite).
  */
+import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,13 @@ export class DaemonProcess {
 
   wait(timeoutMs = 20_000): Promise<RunResult> {
     return withTimeout(this.exited, timeoutMs, 'musicfs did not exit');
+  }
+
+  /** Stops it with SIGINT unless it has exited already, and asserts a clean exit (code 0). */
+  async stopCleanly(): Promise<void> {
+    if (this.hasExited) return;
+    const r = await this.stop('SIGINT');
+    assert.equal(r.code, 0, `musicfs exited with ${r.code}: ${r.stderr}`);
   }
 }
 

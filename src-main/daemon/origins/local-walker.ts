@@ -3,7 +3,7 @@ import type { Dirent, Stats } from 'node:fs';
 import { isAudioFileName } from '../../../src-shared/audio-formats.js';
 import { forEachLimit } from '../base/async.js';
 import { describeFsError } from '../base/fs-errors.js';
-import type { OriginFileEntry, WalkIssue, WalkResult } from './origin.js';
+import type { OriginFileEntry, WalkResult } from './origin.js';
 
 /**
  * Recursive walk of a local folder.

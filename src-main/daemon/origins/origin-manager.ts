@@ -14,6 +14,7 @@ import type { Logger } from '../base/logger.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { EventBus, HealthStateName, OriginChange } from '../events.js';
+import { withDeadline } from '../federation/deadline.js';
 import { GuardedOrigin } from '../federation/guarded-origin.js';
 import { testOrigin, type OriginTestReport } from '../federation/origin-tester.js';
 import { compareForRead, healthAfterCheck, type RouteCandidate } from '../federation/routing.js';
@@ -107,7 +108,9 @@ export class OriginManager {
    */
   async init(session: readonly OriginSpec[]): Promise<void> {
     for (const c of this.config.current.origins) {
-      const spec = c.location.type === 'local' ? { type: 'local' as const, path: await realpath(c.location.path).catch(() => c.location.type === 'local' ? c.location.path : '') } : c.location;
+      // A configured folder that is gone now (an unplugged disk) keeps its path as written.
+      const location = c.location;
+      const spec = location.type === 'local' ? { type: 'local' as const, path: await realpath(location.path).catch(() => location.path) } : location;
       this.register({ name: c.name ?? defaultOriginName(c.location), spec, priority: c.priority, enabled: c.enabled, cache: c.cache ?? true, source: 'config' });
     }
     for (const s of session) {
@@ -269,7 +272,7 @@ export class OriginManager {
     const started = performance.now();
     let failure: string | undefined;
     try {
-      await withTimeout((signal) => o.origin.checkHealth(signal), timeoutMs);
+      await withDeadline((signal) => o.origin.checkHealth(signal), timeoutMs, { origin: o.name, operation: 'health' });
     } catch (err) {
       failure = toOriginError(err, { origin: o.name, operation: 'health' }).message;
     }
@@ -392,25 +395,4 @@ async function validateLocalFolder(location: string): Promise<string> {
     throw new MusicFsError('ORIGIN_UNREADABLE', `origin folder ${location} is not readable by this user`, { path: location });
   }
   return real;
-}
-
-/** Runs a check with its own deadline; the check's signal fires at the deadline. */
-async function withTimeout(check: (signal: AbortSignal) => Promise<void>, timeoutMs: number): Promise<void> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      check(controller.signal),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const err = new Error(`no answer within ${timeoutMs} ms`);
-          controller.abort(err);
-          reject(err);
-        }, timeoutMs);
-        timer.unref();
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

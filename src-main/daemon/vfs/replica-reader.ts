@@ -152,21 +152,18 @@ export class ReplicaReader implements RangeSource {
       try {
         // Remote origins learn size and mtime when opening (one round trip
         // fewer to the first byte); local ones are stat-ed first, which is cheap.
-        const statFirst = replica.mtimeMs !== undefined && !origin.remote;
-        if (statFirst && this.isStale(await origin.stat(replica.path, signal), replica)) {
-          allMissing = false;
-          lastError = new Error(`${origin.name}:${replica.path} changed since the last scan`);
-          this.hooks.onStale?.(replica.originId, replica.path);
-          continue;
+        let handle = origin.remote ? await origin.open(replica.path, signal) : undefined;
+        if (replica.mtimeMs !== undefined) {
+          const st = handle?.stat ?? (await origin.stat(replica.path, signal));
+          if (st && (st.size !== this.node.size || Math.trunc(st.mtimeMs) !== Math.trunc(replica.mtimeMs))) {
+            await handle?.close().catch(() => undefined);
+            allMissing = false;
+            lastError = new Error(`${origin.name}:${replica.path} changed since the last scan`);
+            this.hooks.onStale?.(replica.originId, replica.path);
+            continue;
+          }
         }
-        const handle = await origin.open(replica.path, signal);
-        if (!statFirst && replica.mtimeMs !== undefined && this.isStale(handle.stat ?? (await origin.stat(replica.path, signal)), replica)) {
-          await handle.close().catch(() => undefined);
-          allMissing = false;
-          lastError = new Error(`${origin.name}:${replica.path} changed since the last scan`);
-          this.hooks.onStale?.(replica.originId, replica.path);
-          continue;
-        }
+        handle ??= await origin.open(replica.path, signal);
         this.handle = handle;
         this.current = i;
         return;
@@ -179,10 +176,6 @@ export class ReplicaReader implements RangeSource {
     this.current = replicas.length;
     if (lastError !== undefined && allMissing) throw new VfsError('NOT_FOUND', `${this.path} is gone from its origin`, this.path, { cause: lastError });
     throw new VfsError('IO', `no origin can serve ${this.path}${lastError instanceof Error ? `: ${lastError.message}` : ''}`, this.path, { cause: lastError });
-  }
-
-  private isStale(st: { size: number; mtimeMs: number } | undefined, replica: Replica): boolean {
-    return st !== undefined && replica.mtimeMs !== undefined && (st.size !== this.node.size || Math.trunc(st.mtimeMs) !== Math.trunc(replica.mtimeMs));
   }
 
   private async closeHandle(): Promise<void> {
