@@ -8,6 +8,15 @@ import type { CliIo } from './cli/host.js';
 import { ExitCode } from '../src-shared/exit-codes.js';
 import { MUSICFS_VERSION } from './common/version.js';
 
+// libuv's thread pool carries every origin read and cache write (bin/musicfs sets it too).
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
+const NODE_MAJOR_MIN = 24;
+if (Number(process.versions.node.split('.')[0]) < NODE_MAJOR_MIN) {
+  process.stderr.write(`musicfs: Node ${NODE_MAJOR_MIN} or newer is needed, this is ${process.version} (${process.execPath}); scripts/bootstrap.sh installs one in .tools/node\n`);
+  process.exit(ExitCode.UNAVAILABLE);
+}
+
 const io: CliIo = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
