@@ -5,3 +5,4 @@ export * from './api-error.js';
 export * from './client.js';
 export * from './http-transport.js';
 export * from './bridge.js';
+export * from './ui-endpoint.js';
